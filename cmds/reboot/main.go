@@ -1,0 +1,14 @@
+// Command reboot asks init to stop every process, sync, unmount and reboot; -f does it at
+// once without init. See internal/power.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/ants/ants/internal/power"
+)
+
+func main() {
+	os.Exit(power.Main("reboot", os.Args[1:], func(s string) { fmt.Fprintln(os.Stderr, s) }))
+}

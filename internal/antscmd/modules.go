@@ -1,0 +1,78 @@
+package antscmd
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ants/ants/internal/kmod"
+	"golang.org/x/sys/unix"
+)
+
+// ModulesDir is where the image keeps its modules: /lib/modules/RELEASE.
+var ModulesDir = "/lib/modules"
+
+// Sysfs is where the kernel shows its devices.
+var Sysfs = "/sys"
+
+func loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return nil, err
+	}
+	rel := unix.ByteSliceToString(u.Release[:])
+	ix, err := kmod.LoadIndex(filepath.Join(ModulesDir, rel))
+	if err != nil {
+		return nil, fmt.Errorf("no modules for the running kernel %s: %v; was the image built for another kernel?", rel, err)
+	}
+	l := &kmod.Loader{Index: ix}
+	if verbose {
+		l.Log = func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	}
+	return l, nil
+}
+
+func coldplug(args []string, out io.Writer) error {
+	verbose := len(args) > 0 && args[0] == "-v"
+	if len(args) > 1 || (len(args) == 1 && !verbose) {
+		return fmt.Errorf("usage: ants coldplug [-v]")
+	}
+	l, err := loader(out, verbose)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	loaded, errs := l.Coldplug(Sysfs)
+	for _, e := range errs {
+		fmt.Fprintf(out, "coldplug: %v\n", e)
+	}
+	fmt.Fprintf(out, "coldplug: %d modules for the devices present (%d ms): %s\n",
+		len(loaded), time.Since(start).Milliseconds(), strings.Join(loaded, " "))
+	if len(errs) > 0 {
+		return fmt.Errorf("%d modules failed to load", len(errs))
+	}
+	return nil
+}
+
+func modprobe(args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: ants modprobe NAME ...")
+	}
+	l, err := loader(out, false)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, n := range args {
+		if err := l.Probe(n); err != nil {
+			fmt.Fprintf(out, "modprobe: %v\n", err)
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d modules failed", failed, len(args))
+	}
+	return nil
+}

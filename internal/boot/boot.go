@@ -1,0 +1,213 @@
+// Package boot runs the boot scripts: POSIX sh files, in lexical order, each in its
+// own mvdan.cc/sh interpreter with the boot variables (/env) in its environment. It
+// runs in a child of PID 1 (the interpreter waits for its commands, which a PID 1
+// with a reaper must not do). A failing script is reported with file and line, and
+// boot goes on.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/klog"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/interp"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// ScriptError says where and how a boot script failed.
+type ScriptError struct {
+	File   string
+	Line   int
+	What   string // "syntax error: ...", "'bogus' exited 127 (command not found)"
+	Status int
+}
+
+func (e *ScriptError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.What)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.What)
+}
+
+// Runner runs boot scripts.
+type Runner struct {
+	Log    *klog.Log
+	EnvDir string // /env: read before each script, so a script sees what the last set
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// BaseEnv is the environment every script starts from (PATH, HOME, ...).
+	BaseEnv []string
+	// Break names a script to stop before (ants.break); Shell runs the break shell.
+	Break string
+	Shell func(reason string) error
+}
+
+// Scripts lists dir/*.sh in lexical order; a missing dir has none.
+func Scripts(dir string) []string {
+	m, _ := filepath.Glob(filepath.Join(dir, "*.sh"))
+	sort.Strings(m)
+	return m
+}
+
+// BreakMatches says whether ants.break=name names the script at path: its file
+// name, with or without ".sh", or without its "NN-" order prefix too.
+func BreakMatches(name, path string) bool {
+	if name == "" {
+		return false
+	}
+	base := filepath.Base(path)
+	noExt := strings.TrimSuffix(base, ".sh")
+	bare := noExt
+	if i := strings.IndexByte(noExt, '-'); i > 0 && strings.Trim(noExt[:i], "0123456789") == "" {
+		bare = noExt[i+1:]
+	}
+	return name == base || name == noExt || name == bare
+}
+
+// RunAll runs the scripts in order and returns how many failed.
+func (r *Runner) RunAll(ctx context.Context, scripts []string) int {
+	failed := 0
+	for _, s := range scripts {
+		if BreakMatches(r.Break, s) {
+			r.Log.Printf("break before %s (ants.break=%s): exit the shell to go on", s, r.Break)
+			if r.Shell != nil {
+				if err := r.Shell("break"); err != nil {
+					r.Log.Printf("break shell: %v", err)
+				}
+			}
+			r.Log.Printf("resuming boot at %s", s)
+		}
+		start := time.Now()
+		err := r.RunScript(ctx, s)
+		ms := time.Since(start).Milliseconds()
+		if err != nil {
+			failed++
+			r.Log.Printf("FAILED %v; boot goes on (%d ms)", err, ms)
+			continue
+		}
+		r.Log.Printf("ran %s (%d ms)", s, ms)
+	}
+	return failed
+}
+
+// Env is the environment of a script: the base, then every /env variable (dots in
+// names become underscores: ants.break is $ants_break).
+func (r *Runner) Env() []string {
+	env := append([]string{}, r.BaseEnv...)
+	if r.EnvDir == "" {
+		return env
+	}
+	vars, err := bootvar.ReadEnv(r.EnvDir)
+	if err != nil {
+		return env
+	}
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		n := bootvar.EnvName(k)
+		if syntax.ValidName(n) {
+			env = append(env, n+"="+vars[k])
+		}
+	}
+	return env
+}
+
+// RunScript runs one script with errexit: the first failing command ends it, and the
+// error names the file and the line of that command.
+func (r *Runner) RunScript(ctx context.Context, path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return &ScriptError{File: path, What: fmt.Sprintf("cannot read: %v", err), Status: 1}
+	}
+	f, err := syntax.NewParser().Parse(strings.NewReader(string(src)), path)
+	if err != nil {
+		var pe syntax.ParseError
+		if errors.As(err, &pe) {
+			return &ScriptError{File: path, Line: int(pe.Pos.Line()), What: "syntax error: " + pe.Text, Status: 2}
+		}
+		return &ScriptError{File: path, What: "syntax error: " + err.Error(), Status: 2}
+	}
+	var lastCall []string
+	sh, err := interp.New(
+		interp.StdIO(r.Stdin, r.Stdout, r.Stderr),
+		interp.Env(expand.ListEnviron(r.Env()...)),
+		interp.Dir("/"),
+		interp.Params("-e", "--", path),
+		interp.CallHandler(func(ctx context.Context, args []string) ([]string, error) {
+			lastCall = append(lastCall[:0], args...)
+			return args, nil
+		}),
+	)
+	if err != nil {
+		return &ScriptError{File: path, What: err.Error(), Status: 1}
+	}
+	for _, st := range f.Stmts {
+		lastCall = lastCall[:0]
+		err := sh.Run(ctx, st)
+		if err == nil {
+			if sh.Exited() {
+				return nil
+			}
+			continue
+		}
+		status := 1
+		var es interp.ExitStatus
+		if errors.As(err, &es) {
+			status = int(es)
+		}
+		line, what := describeFailure(st, lastCall, status, err)
+		return &ScriptError{File: path, Line: line, What: what, Status: status}
+	}
+	return nil
+}
+
+// describeFailure finds the line of the command that failed inside statement st (the
+// last command called, found by name) and words the failure.
+func describeFailure(st *syntax.Stmt, last []string, status int, err error) (int, string) {
+	line := int(st.Pos().Line())
+	if len(last) == 0 {
+		if _, ok := err.(interp.ExitStatus); ok {
+			return line, fmt.Sprintf("exit status %d", status)
+		}
+		return line, err.Error()
+	}
+	name := last[0]
+	found := false
+	syntax.Walk(st, func(n syntax.Node) bool {
+		if found {
+			return false
+		}
+		if ce, ok := n.(*syntax.CallExpr); ok && len(ce.Args) > 0 {
+			if lit := ce.Args[0].Lit(); lit == name || (lit != "" && strings.Contains(name, lit)) {
+				line = int(ce.Pos().Line())
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	what := fmt.Sprintf("'%s' exited %d", strings.Join(last, " "), status)
+	switch status {
+	case 127:
+		what = fmt.Sprintf("'%s': command not found (exit 127)", name)
+	case 126:
+		what = fmt.Sprintf("'%s': not executable (exit 126)", name)
+	}
+	if name == "exit" {
+		what = fmt.Sprintf("exit %d", status)
+	}
+	return line, what
+}

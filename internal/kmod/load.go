@@ -1,0 +1,247 @@
+package kmod
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Loader loads modules into the running kernel. Index is required; the other fields may
+// be left zero. A Loader may be used from several goroutines.
+type Loader struct {
+	Index *Index
+	Dir   string                           // where the .ko files are; "" means the index's directory
+	Load  func(path, params string) error  // nil means finit_module(2) (plain .ko files only)
+	Log   func(format string, args ...any) // optional
+
+	mu   sync.Mutex
+	done map[string]bool // modules loaded, found loaded (EEXIST) or built in
+}
+
+// maxColdplugPasses bounds the sysfs walks of one Coldplug: loading a bus driver (say
+// virtio_pci) makes new devices (virtio0, ...) whose drivers the next pass loads.
+const maxColdplugPasses = 8
+
+// Probe loads a module (or the modules an alias resolves to) as modprobe does: its pre:
+// soft dependencies, its dependencies in order, the module, its post: soft dependencies.
+// A module the kernel already has (EEXIST) or has built in counts as loaded, and loaded
+// modules are remembered, so probing one again does nothing. Failing soft dependencies
+// are logged, not returned: they are optional (kmod ignores them too), and one may simply
+// not fit the machine (crc32c_intel without SSE4.2). An alias with several modules
+// succeeds if one of them loads.
+func (l *Loader) Probe(name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := l.probe(name)
+	return err
+}
+
+// probe is Probe with l.mu held; it also returns the modules it loaded.
+func (l *Loader) probe(name string) (loaded []string, err error) {
+	ix := l.Index
+	if ix == nil {
+		return nil, errors.New("kmod: Loader has no Index")
+	}
+	if l.done == nil {
+		l.done = map[string]bool{}
+	}
+	key := normalizeQuery(name)
+	if l.done[key] {
+		return nil, nil
+	}
+	targets := ix.known(ix.Resolve(name))
+	if len(targets) == 0 {
+		return nil, ix.notFound(name)
+	}
+	var errs []error
+	for _, t := range targets {
+		ld, err := l.probeModule(t)
+		loaded = append(loaded, ld...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == len(targets) {
+		return loaded, errors.Join(errs...)
+	}
+	for _, err := range errs {
+		l.logf("kmod: %s: %v", name, err)
+	}
+	l.done[key] = true // an alias (or a module): done, even if some of its modules failed
+	return loaded, nil
+}
+
+func (l *Loader) probeModule(target string) (loaded []string, err error) {
+	ix := l.Index
+	if l.done[target] {
+		return nil, nil
+	}
+	if ix.builtin[target] {
+		l.done[target] = true
+		return nil, nil
+	}
+	required := map[string]bool{target: true}
+	for _, d := range ix.Deps(target) {
+		required[d] = true
+	}
+	w := &walker{ix: ix, state: map[string]bool{}}
+	w.visit(target)
+	for _, m := range w.order {
+		if l.done[m] {
+			continue
+		}
+		ok, err := l.loadModule(m)
+		if ok {
+			loaded = append(loaded, m)
+		}
+		if err == nil {
+			continue
+		}
+		if !required[m] {
+			l.logf("kmod: soft dependency %s of %s: %v", m, target, err)
+			continue
+		}
+		if m != target {
+			return loaded, fmt.Errorf("kmod: loading %s: dependency %s: %w", target, m, err)
+		}
+		return loaded, fmt.Errorf("kmod: loading %s: %w", target, err)
+	}
+	return loaded, nil
+}
+
+// loadModule loads one module, without its dependencies; loaded says whether the kernel
+// took it now (not before, which still is no error).
+func (l *Loader) loadModule(name string) (loaded bool, err error) {
+	rel := l.Index.paths[name]
+	dir := l.Dir
+	if dir == "" {
+		dir = l.Index.dir
+	}
+	load := l.Load
+	if load == nil {
+		load = finitModule
+	}
+	err = load(filepath.Join(dir, rel), "")
+	switch {
+	case err == nil:
+		l.done[name] = true
+		l.logf("kmod: loaded %s", name)
+		return true, nil
+	case errors.Is(err, syscall.EEXIST):
+		l.done[name] = true
+		return false, nil
+	}
+	return false, err
+}
+
+func (l *Loader) logf(format string, args ...any) {
+	if l.Log != nil {
+		l.Log(format, args...)
+	}
+}
+
+// finitModule loads a plain .ko file with finit_module(2).
+func finitModule(path, params string) error {
+	if !strings.HasSuffix(path, ".ko") {
+		return fmt.Errorf("kmod: %s: only plain .ko files can be loaded, not compressed ones", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.FinitModule(int(f.Fd()), params, 0); err != nil {
+		return &os.PathError{Op: "finit_module", Path: path, Err: err}
+	}
+	return nil
+}
+
+// Coldplug loads the drivers for the devices already there: it walks sysfs/devices
+// (without following symlinks: /sys has loops), reads every modalias file, and probes
+// each module MatchAlias gives, once. Loading a driver can add devices (a virtio PCI
+// device gets its virtio child once virtio_pci is in), so it walks again while that
+// brings new modaliases and loads new modules, a few times at most. It returns the
+// modules it loaded (dependencies included; not those already there or built in), and
+// an error for each module that failed and for unreadable parts of sysfs; it never
+// stops at the first.
+func (l *Loader) Coldplug(sysfs string) (loaded []string, errs []error) {
+	if l.Index == nil {
+		return nil, []error{errors.New("kmod: Loader has no Index")}
+	}
+	root := filepath.Join(sysfs, "devices")
+	seen := map[string]bool{}  // modaliases handled
+	tried := map[string]bool{} // modules probed
+	for pass := 0; pass < maxColdplugPasses; pass++ {
+		aliases, walkErrs := readModaliases(root, seen)
+		errs = append(errs, walkErrs...)
+		progress := false
+		for _, a := range aliases {
+			for _, m := range l.Index.MatchAlias(a) {
+				if tried[m] {
+					continue
+				}
+				tried[m] = true
+				l.mu.Lock()
+				ld, err := l.probe(m)
+				l.mu.Unlock()
+				loaded = append(loaded, ld...)
+				if len(ld) > 0 {
+					progress = true
+				}
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%w (for device %s)", err, a))
+				}
+			}
+		}
+		if !progress {
+			break
+		}
+	}
+	return loaded, errs
+}
+
+// readModaliases gives the modaliases under root not in seen (adding them), in walk
+// order, and errors for what it could not read (devices that went away are no error).
+func readModaliases(root string, seen map[string]bool) (aliases []string, errs []error) {
+	gone := func(err error) bool {
+		return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENODEV)
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return err
+			}
+			if !gone(err) {
+				errs = append(errs, fmt.Errorf("kmod: coldplug: %w", err))
+			}
+			return nil
+		}
+		if d.Name() != "modalias" || !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			if !gone(err) {
+				errs = append(errs, fmt.Errorf("kmod: coldplug: %w", err))
+			}
+			return nil
+		}
+		a := strings.TrimSpace(string(data))
+		if a != "" && !seen[a] {
+			seen[a] = true
+			aliases = append(aliases, a)
+		}
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, fmt.Errorf("kmod: coldplug: %w", err))
+	}
+	return aliases, errs
+}

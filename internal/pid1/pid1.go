@@ -1,0 +1,369 @@
+// Package pid1 is ants' init: PID 1 of the machine. It mounts the kernel file
+// systems, builds the admin namespace (a tmpfs from the initramfs), writes the boot
+// variables to /env, runs the boot scripts in a child, and keeps an admin shell on
+// the console for ever. It never exits: the kernel panics when PID 1 does.
+package pid1
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/klog"
+	"github.com/ants/ants/internal/power"
+	"golang.org/x/sys/unix"
+)
+
+// Paths of the admin namespace.
+const (
+	EnvDir   = "/env"
+	RunDir   = "/run/ants"
+	BootLog  = "/run/ants/boot.log"
+	BootConf = "/cfg/boot.conf"
+	BinDir   = "/bbin"
+)
+
+// stageEnv marks the second start of init, after the switch into the tmpfs.
+const stageEnv = "ANTS_STAGE=2"
+
+// Init is the state of PID 1.
+type Init struct {
+	log     *klog.Log
+	reaper  *Reaper
+	vars    *bootvar.Set
+	ttyName string // the console tty children get as controlling terminal
+	sigs    chan os.Signal
+	env     []string
+}
+
+// Main is PID 1. It does not return.
+func Main() {
+	in := &Init{}
+	// Signals first: as PID 1, SIGTERM/SIGINT/SIGHUP left to Go's defaults would end
+	// the process (and panic the kernel) before any handler exists.
+	in.sigs = make(chan os.Signal, 16)
+	signal.Notify(in.sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPWR, unix.SIGQUIT)
+	sigchld := make(chan os.Signal, 16)
+	signal.Notify(sigchld, unix.SIGCHLD)
+	in.log = klog.New("ants", os.Stdout)
+	defer func() {
+		// Whatever happened above, PID 1 stays and keeps a shell on the console.
+		if r := recover(); r != nil {
+			in.log.Printf("init: PANIC: %v\n%s", r, debug.Stack())
+		}
+		in.superviseForever()
+	}()
+	if os.Getpid() != 1 {
+		fmt.Fprintln(os.Stderr, "init: this is ants' PID 1; it must be started by the kernel (pid 1)")
+		os.Exit(1)
+	}
+	if os.Getenv("ANTS_STAGE") != "2" {
+		in.stage1()
+	}
+	in.reaper = NewReaper()
+	in.reaper.Orphan = func(pid int, ws unix.WaitStatus) {}
+	go in.safe("reaper", func() { in.reaper.Run(sigchld) })
+	in.stage2()
+}
+
+// safe runs f and logs a panic instead of dying of it.
+func (in *Init) safe(name string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			in.log.Printf("init: %s: PANIC: %v\n%s", name, r, debug.Stack())
+		}
+	}()
+	f()
+}
+
+// stage1 runs from the initramfs: kernel file systems, then the admin tmpfs, then a
+// re-exec of /init from it. On any failure it stays where it is and goes on.
+func (in *Init) stage1() {
+	for _, m := range EarlyMounts {
+		if err := m.Do(); err != nil {
+			in.log.Printf("init: %v", err)
+		}
+	}
+	os.MkdirAll(RunDir, 0o755)
+	in.log.OpenFile(BootLog)
+	in.log.Printf("init started: kernel %s, %d MiB of memory", release(), totalMiB())
+	vars, _ := bootvar.Load(cmdline(), BootConf)
+	size, err := bootvar.ParseSize(vars.Value("ants.tmpfs"), totalBytes())
+	if err != nil {
+		size = totalBytes() / 2
+	}
+	done := in.log.Step(fmt.Sprintf("admin namespace: tmpfs of %d MiB", size>>20))
+	n, err := SwitchRoot(size)
+	if err != nil {
+		done(err)
+		in.log.Printf("init: staying on the initramfs; the root system will not be able to pivot")
+		return
+	}
+	done(nil)
+	in.log.Printf("moved %d files from the initramfs into the admin namespace; starting /init from it", n)
+	env := append(os.Environ(), stageEnv)
+	if err := Reexec(env); err != nil {
+		in.log.Printf("init: exec /init in the admin namespace: %v; going on in this process", err)
+	}
+}
+
+// stage2 runs in the admin namespace.
+func (in *Init) stage2() {
+	in.log.OpenFile(BootLog)
+	for _, m := range EarlyMounts {
+		if err := m.Do(); err != nil {
+			in.log.Printf("init: %v", err)
+		}
+	}
+	for _, m := range LateMounts {
+		if err := m.Do(); err != nil {
+			in.log.Printf("init: %v", err)
+		}
+	}
+	os.MkdirAll(RunDir, 0o755)
+	in.openConsole()
+	vars, errs := bootvar.Load(cmdline(), BootConf)
+	for _, e := range errs {
+		in.log.Printf("%v", e)
+	}
+	in.vars = vars
+	if err := vars.WriteEnv(EnvDir); err != nil {
+		in.log.Printf("init: writing %s: %v", EnvDir, err)
+	}
+	in.log.Printf("boot variables in %s: %s", EnvDir, strings.Join(vars.CmdlineWords(), " "))
+	in.env = childEnv()
+	unix.Sethostname([]byte("ants"))
+	in.log.Printf("running the boot scripts")
+	start := time.Now()
+	ws, err := in.run(BinDir+"/ants", "boot")
+	if err != nil {
+		in.log.Printf("init: cannot start the boot runner: %v", err)
+	} else if !ws.Exited() || ws.ExitStatus() != 0 {
+		in.log.Printf("boot runner %s after %d ms", Describe(ws), time.Since(start).Milliseconds())
+	}
+}
+
+// superviseForever keeps an admin shell on the console and handles power signals.
+func (in *Init) superviseForever() {
+	if in.reaper == nil {
+		// A panic came before the reaper existed.
+		in.reaper = NewReaper()
+		ch := make(chan os.Signal, 16)
+		signal.Notify(ch, unix.SIGCHLD)
+		go in.safe("reaper", func() { in.reaper.Run(ch) })
+	}
+	if in.env == nil {
+		in.env = childEnv()
+	}
+	if in.ttyName == "" {
+		in.openConsole()
+	}
+	shellDone := make(chan unix.WaitStatus, 1)
+	starts := 0
+	startShell := func() {
+		starts++
+		if starts > 1 {
+			in.log.Printf("starting a new admin shell")
+		} else {
+			in.log.Printf("admin shell on %s (exit starts a new one; poweroff or reboot to stop)", in.ttyName)
+		}
+		ch, err := in.start(BinDir + "/antsh")
+		if err != nil {
+			in.log.Printf("init: cannot start the admin shell: %v; trying again in 5 s", err)
+			go func() { time.Sleep(5 * time.Second); shellDone <- 0 }()
+			return
+		}
+		go func() { shellDone <- <-ch }()
+	}
+	startShell()
+	var last time.Time
+	for {
+		select {
+		case <-shellDone:
+			// A shell that dies at once, again and again, must not flood the console.
+			if time.Since(last) < time.Second {
+				time.Sleep(time.Second)
+			}
+			last = time.Now()
+			in.safe("shell", startShell)
+		case s := <-in.sigs:
+			sig := s.(syscall.Signal)
+			a, ok := power.BySignal(sig)
+			if !ok {
+				in.log.Printf("init: got %s; ignored", unix.SignalName(sig))
+				continue
+			}
+			in.safe("shutdown", func() { in.shutdown(a) })
+		}
+	}
+}
+
+// openConsole finds the console tty that children get as their terminal. The tty
+// is opened anew for every child: when a session leader that had it as controlling
+// terminal exits, the kernel hangs up every open file of it, PID 1's too.
+func (in *Init) openConsole() {
+	in.ttyName = ConsoleTTY()
+	f, err := in.openTTY()
+	if err != nil {
+		in.log.Printf("init: %v", err)
+		return
+	}
+	f.Close()
+}
+
+func (in *Init) openTTY() (*os.File, error) {
+	f, err := os.OpenFile("/dev/"+in.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil && in.ttyName != "console" {
+		in.log.Printf("init: open /dev/%s: %v; using /dev/console", in.ttyName, err)
+		in.ttyName = "console"
+		f, err = os.OpenFile("/dev/console", os.O_RDWR|unix.O_NOCTTY, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open the console: %v", err)
+	}
+	return f, nil
+}
+
+// ConsoleTTY names the tty of the kernel's console: the last of
+// /sys/class/tty/console/active, which is the one /dev/console writes to.
+func ConsoleTTY() string {
+	b, err := os.ReadFile("/sys/class/tty/console/active")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) == 0 {
+		return "console"
+	}
+	return f[len(f)-1]
+}
+
+// start starts a child on the console, in a session of its own with the console as
+// its controlling terminal, and returns the channel of its exit status.
+func (in *Init) start(path string, args ...string) (<-chan unix.WaitStatus, error) {
+	cmd := exec.Command(path, args...)
+	cmd.Env = in.env
+	cmd.Dir = "/"
+	tty, err := in.openTTY()
+	if err == nil {
+		defer tty.Close()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	return in.reaper.Start(cmd)
+}
+
+// run starts a child and waits for it (through the reaper).
+func (in *Init) run(path string, args ...string) (unix.WaitStatus, error) {
+	ch, err := in.start(path, args...)
+	if err != nil {
+		return 0, err
+	}
+	return <-ch, nil
+}
+
+// childEnv is the environment of every child: a clean one, not the kernel's.
+func childEnv() []string {
+	term := os.Getenv("TERM")
+	if term == "" || term == "linux" {
+		term = "vt100"
+	}
+	return []string{
+		"PATH=/bbin:/bin:/sbin:/usr/bin:/usr/sbin",
+		"HOME=/",
+		"TERM=" + term,
+		"ANTS=1",
+	}
+}
+
+// shutdown stops every process, syncs, unmounts and ends with reboot(2).
+func (in *Init) shutdown(a power.Action) {
+	in.log.Printf("%s: stopping all processes", a.Verb)
+	unix.Kill(-1, unix.SIGTERM)
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) && othersAlive() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if othersAlive() {
+		in.log.Printf("%s: some processes ignored SIGTERM for 3 s; killing them", a.Verb)
+		unix.Kill(-1, unix.SIGKILL)
+		time.Sleep(100 * time.Millisecond)
+	}
+	unix.Sync()
+	n := unmountAll()
+	unix.Sync()
+	in.log.Printf("%s: synced, %d file systems unmounted; goodbye", a.Verb, n)
+	if err := unix.Reboot(a.Cmd); err != nil {
+		in.log.Printf("init: reboot(2): %v; the admin shell stays", err)
+	}
+}
+
+// othersAlive reports whether any process but PID 1 and kernel threads is left.
+func othersAlive() bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		pid := e.Name()
+		if pid == "1" || pid[0] < '0' || pid[0] > '9' {
+			continue
+		}
+		// Kernel threads have an empty cmdline; zombies too, and the reaper takes them.
+		b, err := os.ReadFile("/proc/" + pid + "/cmdline")
+		if err == nil && len(b) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unmountAll unmounts what it can, newest first, and returns how many went.
+func unmountAll() int {
+	mps, err := MountPoints()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for i := len(mps) - 1; i >= 0; i-- {
+		switch mps[i] {
+		case "/", "/proc", "/sys", "/dev", "/dev/pts":
+			continue
+		}
+		if unix.Unmount(mps[i], 0) == nil {
+			n++
+		} else if unix.Unmount(mps[i], unix.MNT_DETACH) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func cmdline() string {
+	b, _ := os.ReadFile("/proc/cmdline")
+	return string(b)
+}
+
+func release() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "?"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func totalBytes() uint64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 256 << 20
+	}
+	return uint64(si.Totalram) * uint64(si.Unit)
+}
+
+func totalMiB() uint64 { return totalBytes() >> 20 }

@@ -1,0 +1,20 @@
+#!/bin/sh
+# install-deps.sh: install, from Debian's archive, what building and testing ants
+# needs and this machine lacks: QEMU, kmod (depmod), e2fsprogs, diod.
+set -eu
+need=""
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
+command -v depmod >/dev/null 2>&1 || [ -x /usr/sbin/depmod ] || [ -x /sbin/depmod ] || need="$need kmod"
+command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || need="$need e2fsprogs"
+command -v dpkg-deb >/dev/null 2>&1 || need="$need dpkg"
+[ -n "$need" ] || exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing:$need; run as root: apt-get install$need" >&2
+	exit 1
+fi
+echo "install-deps: installing$need"
+if [ ! -f /var/lib/apt/lists/lock ] || [ -z "$(ls /var/lib/apt/lists/ 2>/dev/null | grep -v lock | head -n 1)" ]; then
+	apt-get update -q
+fi
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need ||
+	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need; }
