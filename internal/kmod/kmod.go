@@ -425,11 +425,13 @@ func literalPrefix(pattern string) string {
 	return pattern
 }
 
-// match reports whether name matches the glob pattern as fnmatch(3) with flags 0 does,
-// byte by byte: '*' matches any run of bytes ('/' and leading '.' included), '?' any one
-// byte, [...] a set (with '!' or '^' to negate, ranges a-z, classes like [:digit:], ']'
-// first to mean itself), '\' quotes the next byte. A '[' without its ']' is itself; a
-// trailing '\' never matches.
+// match reports whether name matches the glob pattern as glibc's fnmatch(3) with flags 0
+// does in the C locale, byte by byte: '*' matches any run of bytes ('/' and a leading '.'
+// included), '?' any one byte, '\' quotes the next byte, and [...] is a set: '!' or '^'
+// first negates it, ']' first is itself, a-z is a range, [:digit:] a class, [=c=] and
+// [.c.] the byte c. glibc's corner cases are kept: a '[' without its ']' is an ordinary
+// character, unless the set already matched (then nothing matches); an unknown class name
+// or a trailing '\' matches nothing.
 func match(pattern, name string) bool {
 	px, nx := 0, 0
 	starP, starN := -1, -1 // where to resume after the last '*'
@@ -448,14 +450,17 @@ func match(pattern, name string) bool {
 				}
 			case '[':
 				if nx < len(name) {
-					ok, width, valid := matchBracket(pattern[px:], name[nx])
-					if !valid { // no closing ']': a plain '['
-						ok, width = name[nx] == '[', 1
-					}
-					if ok {
+					switch r, width := matchBracket(pattern[px:], name[nx]); r {
+					case bracketMatch:
 						px += width
 						nx++
 						continue
+					case bracketLiteral:
+						if name[nx] == '[' {
+							px++
+							nx++
+							continue
+						}
 					}
 				}
 			case '\\':
@@ -475,7 +480,8 @@ func match(pattern, name string) bool {
 				}
 			}
 		}
-		// Mismatch: let the last '*' swallow one more byte, if there is one.
+		// Mismatch: let the last '*' swallow one more byte, if there is one. (Every other
+		// element matches exactly one byte, so retrying from the last '*' is enough.)
 		if starP >= 0 && starN < len(name) {
 			starN++
 			px, nx = starP+1, starN
@@ -486,86 +492,265 @@ func match(pattern, name string) bool {
 	return true
 }
 
-// matchBracket matches c against the set that p starts with ("[...]"): whether it
-// matched, the set's width in p, and whether p has a set at all (a closing ']').
-func matchBracket(p string, c byte) (matched bool, width int, valid bool) {
-	i := 1
-	negate := false
-	if i < len(p) && (p[i] == '!' || p[i] == '^') {
-		negate = true
-		i++
+type bracketResult int
+
+const (
+	bracketNoMatch bracketResult = iota
+	bracketMatch                 // the set matched; it is width bytes of the pattern
+	bracketLiteral               // no set: the '[' is an ordinary character
+)
+
+// charClassMax is glibc's CHAR_CLASS_MAX_LENGTH.
+const charClassMax = 256
+
+// matchBracket matches c against the set p starts with ('['), following glibc's
+// fnmatch_loop.c for the C locale (no collation rules, byte order).
+func matchBracket(p string, c byte) (bracketResult, int) {
+	at := func(i int) byte { // glibc reads the pattern up to its NUL
+		if i < len(p) {
+			return p[i]
+		}
+		return 0
 	}
-	first := true
-	for i < len(p) {
-		lo := p[i]
-		if lo == ']' && !first {
-			return matched != negate, i + 1, true
-		}
-		first = false
-		if lo == '[' && i+1 < len(p) && p[i+1] == ':' {
-			if end := strings.Index(p[i+2:], ":]"); end >= 0 {
-				class := p[i+2 : i+2+end]
-				if inClass(class, c) {
-					matched = true
-				}
-				i += 2 + end + 2
-				continue
-			}
-		}
-		if lo == '\\' {
-			i++
-			if i == len(p) {
+	// collating reads "[.x.]" with i at the '.', leaving i after it; ok is false if it
+	// is unterminated or not one byte long.
+	collating := func(i *int) (x byte, ok bool) {
+		start, n := *i, 0
+		for {
+			*i++
+			ch := at(*i)
+			if ch == '.' && at(*i+1) == ']' {
+				*i += 2
 				break
 			}
-			lo = p[i]
+			if ch == 0 {
+				return 0, false
+			}
+			n++
 		}
+		return p[start+1], n == 1
+	}
+	i := 1
+	negate := at(i) == '!' || at(i) == '^'
+	if negate {
 		i++
-		hi := lo
-		if i+1 < len(p) && p[i] == '-' && p[i+1] != ']' {
-			hi = p[i+1]
-			i += 2
-			if hi == '\\' {
-				if i == len(p) {
+	}
+	cc := at(i)
+	i++
+	for {
+		elem := false   // cc is an ordinary member, perhaps the start of a range
+		var cold byte   // the start of a possible range
+		ranged := false // whether a '-' after this member makes a range
+		switch {
+		case cc == '\\':
+			if at(i) == 0 {
+				return bracketNoMatch, 0
+			}
+			cc = at(i)
+			i++
+			elem = true
+		case cc == '[' && at(i) == ':':
+			start := i
+			var class []byte
+			for {
+				if len(class) == charClassMax {
+					return bracketNoMatch, 0
+				}
+				i++
+				ch := at(i)
+				if ch == ':' && at(i+1) == ']' {
+					i += 2
 					break
 				}
-				hi = p[i]
+				if ch < 'a' || ch >= 'z' { // no class name: an ordinary '['
+					i = start
+					elem = true
+					break
+				}
+				class = append(class, ch)
+			}
+			if !elem {
+				known, in := inClass(string(class), c)
+				if !known {
+					return bracketNoMatch, 0
+				}
+				if in {
+					return skipBracket(p, i, negate)
+				}
+				cc = at(i)
 				i++
 			}
+		case cc == '[' && at(i) == '=':
+			start := i
+			i++
+			x := at(i)
+			if x == 0 || at(i+1) != '=' || at(i+2) != ']' { // no [=x=]: an ordinary '['
+				i = start
+				elem = true
+				break
+			}
+			i += 3
+			if c == x {
+				return skipBracket(p, i, negate)
+			}
+			cc = at(i)
+			i++
+		case cc == 0:
+			return bracketLiteral, 1
+		case cc == '[' && at(i) == '.':
+			x, ok := collating(&i)
+			if !ok {
+				return bracketNoMatch, 0
+			}
+			isRange := at(i) == '-' && at(i+1) != 0
+			if !isRange && c == x {
+				return skipBracket(p, i, negate)
+			}
+			cold, ranged = x, true
+			cc = at(i)
+			i++
+		default:
+			elem = true
 		}
-		if lo <= c && c <= hi {
-			matched = true
+		if elem {
+			isRange := at(i) == '-' && at(i+1) != 0 && at(i+1) != ']'
+			if !isRange && c == cc {
+				return skipBracket(p, i, negate)
+			}
+			cold, ranged = cc, true
+			cc = at(i)
+			i++
+		}
+		if ranged && cc == '-' && at(i) != ']' {
+			cend := at(i)
+			i++
+			if cend == '[' && at(i) == '.' {
+				x, ok := collating(&i)
+				if !ok {
+					return bracketNoMatch, 0
+				}
+				cend = x
+			} else {
+				if cend == '\\' {
+					cend = at(i)
+					i++
+				}
+				if cend == 0 {
+					return bracketNoMatch, 0
+				}
+			}
+			if cold <= c && c <= cend {
+				return skipBracket(p, i, negate)
+			}
+			cc = at(i)
+			i++
+		}
+		if cc == ']' {
+			break
 		}
 	}
-	return false, 0, false
+	if !negate {
+		return bracketNoMatch, 0
+	}
+	return bracketMatch, i
 }
 
-// inClass is the C locale's character classes; an unknown class matches nothing.
-func inClass(class string, c byte) bool {
+// skipBracket skips the rest of a set that matched c, from i; the set's width, or no
+// match if the set is ill-formed (or negated).
+func skipBracket(p string, i int, negate bool) (bracketResult, int) {
+	at := func(i int) byte {
+		if i < len(p) {
+			return p[i]
+		}
+		return 0
+	}
+	for {
+		cc := at(i)
+		i++
+		if cc == ']' {
+			break
+		}
+		switch {
+		case cc == 0:
+			return bracketLiteral, 1 // unterminated
+		case cc == '\\':
+			if at(i) == 0 {
+				return bracketNoMatch, 0
+			}
+			i++
+		case cc == '[' && at(i) == ':':
+			start, n := i, 0
+			for {
+				i++
+				ch := at(i)
+				if n++; n == charClassMax {
+					return bracketNoMatch, 0
+				}
+				if ch == ':' && at(i+1) == ']' {
+					break
+				}
+				if ch < 'a' || ch >= 'z' {
+					i = start - 2
+					break
+				}
+			}
+			i += 2
+		case cc == '[' && at(i) == '=':
+			if at(i+1) == 0 || at(i+2) != '=' || at(i+3) != ']' {
+				return bracketNoMatch, 0
+			}
+			i += 4
+		case cc == '[' && at(i) == '.':
+			for {
+				i++
+				ch := at(i)
+				if ch == 0 {
+					return bracketNoMatch, 0
+				}
+				if ch == '.' && at(i+1) == ']' {
+					break
+				}
+			}
+			i += 2
+		}
+	}
+	if negate {
+		return bracketNoMatch, 0
+	}
+	return bracketMatch, i
+}
+
+// inClass tests c against a character class of the C locale; known is false for a name
+// that is no class.
+func inClass(class string, c byte) (known, in bool) {
 	switch class {
 	case "alnum":
-		return inClass("alpha", c) || inClass("digit", c)
+		return true, isAlpha(c) || isDigit(c)
 	case "alpha":
-		return inClass("upper", c) || inClass("lower", c)
+		return true, isAlpha(c)
 	case "blank":
-		return c == ' ' || c == '\t'
+		return true, c == ' ' || c == '\t'
 	case "cntrl":
-		return c < 0x20 || c == 0x7f
+		return true, c < 0x20 || c == 0x7f
 	case "digit":
-		return '0' <= c && c <= '9'
+		return true, isDigit(c)
 	case "graph":
-		return 0x21 <= c && c <= 0x7e
+		return true, 0x21 <= c && c <= 0x7e
 	case "lower":
-		return 'a' <= c && c <= 'z'
+		return true, 'a' <= c && c <= 'z'
 	case "print":
-		return 0x20 <= c && c <= 0x7e
+		return true, 0x20 <= c && c <= 0x7e
 	case "punct":
-		return inClass("graph", c) && !inClass("alnum", c)
+		return true, 0x21 <= c && c <= 0x7e && !isAlpha(c) && !isDigit(c)
 	case "space":
-		return c == ' ' || ('\t' <= c && c <= '\r')
+		return true, c == ' ' || ('\t' <= c && c <= '\r')
 	case "upper":
-		return 'A' <= c && c <= 'Z'
+		return true, 'A' <= c && c <= 'Z'
 	case "xdigit":
-		return inClass("digit", c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+		return true, isDigit(c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 	}
-	return false
+	return false, false
 }
+
+func isAlpha(c byte) bool { return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -381,6 +381,14 @@ func TestMatch(t *testing.T) {
 		{"[abc", "[abc", true},
 		{"[abc", "a", false},
 		{"[]", "[]", true},
+		{"[[", "[[", true}, // glibc: an unterminated set is a '[', even once it matched
+		{"[[=a=]]", "a", true},
+		{"[[.a.]]", "a", true},
+		{"[[.ab.]]", "a", false},
+		{"[.ab.]", "a", true},
+		{"[[:Upper:]]", "U", false}, // no class name: a set of "[:Uper" and then "]"
+		{"[[:Upper:]]", ":]", true},
+		{"[*-", "[a--", false}, // a range running into the end matches nothing
 		{"\\*", "*", true},
 		{"\\*", "a", false},
 		{"\\a", "a", true},

@@ -72,8 +72,8 @@ func (m Mount) String() string {
 	return fmt.Sprintf("%s on %s (%s)", m.Source, m.Target, m.FSType)
 }
 
-// Do mounts m, creating its target. EBUSY means it is there already (a re-exec of
-// init finds its own mounts), which is fine.
+// Do mounts m, creating its target. A target that is a mount point already (init
+// re-executed finds its own mounts) is left alone, and so is EBUSY.
 func (m Mount) Do() error {
 	mode := m.Mode
 	if mode == 0 {
@@ -82,11 +82,24 @@ func (m Mount) Do() error {
 	if err := os.MkdirAll(m.Target, mode); err != nil {
 		return err
 	}
+	if IsMountPoint(m.Target) {
+		return nil
+	}
 	err := unix.Mount(m.Source, m.Target, m.FSType, m.Flags, m.Data)
 	if err != nil && !errors.Is(err, unix.EBUSY) {
 		return &MountError{m.Source, m.Target, m.FSType, m.Flags, m.Data, err}
 	}
 	return nil
+}
+
+// IsMountPoint reports whether path is the root of a mount: its device differs from
+// its parent's (or it is "/").
+func IsMountPoint(path string) bool {
+	var st, pst unix.Stat_t
+	if unix.Lstat(path, &st) != nil || unix.Lstat(path+"/..", &pst) != nil {
+		return false
+	}
+	return st.Dev != pst.Dev || st.Ino == pst.Ino
 }
 
 // EarlyMounts are the kernel file systems every later step needs.

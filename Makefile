@@ -1,0 +1,49 @@
+# ants: the admin namespace image. `make` builds it, `make run` boots it in QEMU,
+# `make test` runs every test (unit, host and VM tests).
+SHELL := /bin/bash
+GO ?= go
+BUILD := build
+# KERNEL_DIR holds Debian's kernel and modules (qemu/fetch-kernel.sh); KERNEL and
+# MODULES pick another kernel image and its lib/modules/RELEASE directory.
+KERNEL_DIR ?= $(BUILD)/kernel
+KERNEL ?= $(KERNEL_DIR)/vmlinuz
+MODULES ?=
+COMPRESS ?= zstd
+APPEND ?=
+INITRAMFS := $(BUILD)/initramfs.cpio
+SOURCES := $(shell find cmds internal initramfs bootscripts ramfs-skel -type f 2>/dev/null) go.mod go.sum
+
+.PHONY: all deps run test unit vmtest clean
+
+all: $(BUILD)/vmlinuz $(INITRAMFS)
+
+deps:
+	@qemu/install-deps.sh
+
+$(KERNEL_DIR)/vmlinuz: | deps
+	qemu/fetch-kernel.sh $(KERNEL_DIR)
+
+$(BUILD)/vmlinuz: $(KERNEL)
+	cp $(KERNEL) $@
+
+$(BUILD)/bin/mkuimage: go.mod go.sum
+	$(GO) build -o $@ github.com/u-root/mkuimage/cmd/mkuimage
+
+$(INITRAMFS): $(SOURCES) $(BUILD)/bin/mkuimage $(BUILD)/vmlinuz
+	$(GO) run ./initramfs -kernel $(KERNEL_DIR) $(if $(MODULES),-modules $(MODULES)) -compress $(COMPRESS) -o $@
+
+run: all deps
+	qemu/run.sh $(BUILD)/vmlinuz $(INITRAMFS) $(APPEND)
+
+# unit: pure Go tests and host tests (those needing root skip without it).
+unit:
+	$(GO) test ./internal/... ./initramfs/... ./cmds/...
+
+# vmtest: boot the built image in QEMU; two VMs at a time on two cores.
+vmtest: all deps
+	ANTS_VM=1 $(GO) test -count=1 -timeout 25m -parallel 2 -v ./qemu/... 2>&1 | tee $(BUILD)/vmtest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+vm_test)' ; exit $${PIPESTATUS[0]}
+
+test: unit vmtest
+
+clean:
+	rm -rf $(BUILD)/work $(BUILD)/bin $(INITRAMFS) $(BUILD)/vmlinuz $(BUILD)/vmlogs

@@ -1,0 +1,187 @@
+//go:build !race
+
+// VM tests: boot the built image (build/vmlinuz, build/initramfs.cpio) with
+// Debian's kernel in QEMU under TCG and drive its serial console as a person would.
+// `make test` runs them with ANTS_VM=1; on failure the whole console output stays in
+// build/vmlogs/TEST.log.
+package vmtest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+const (
+	bootTimeout = 120 * time.Second // TCG on a loaded 2-core machine
+	cmdTimeout  = 30 * time.Second
+)
+
+func boot(t *testing.T, o qemu.Options, files ...qemu.File) *qemu.VM {
+	t.Helper()
+	kernel, initrd := qemu.Image(t)
+	o.Kernel, o.Initrd = kernel, initrd
+	if len(files) > 0 {
+		o.Initrd = qemu.Overlay(t, initrd, files...)
+	}
+	vm := qemu.Start(t, o)
+	t.Cleanup(func() {
+		out := vm.Output()
+		for _, bad := range []string{"Kernel panic", "PANIC", "Attempted to kill init"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("console shows %q", bad)
+			}
+		}
+	})
+	return vm
+}
+
+func prompt(name string) string { return `\n` + name + `% ` }
+
+func contains(t *testing.T, what, out string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s: want %q in:\n%s", what, w, out)
+		}
+	}
+}
+
+// TestAdminShell boots the image as shipped in 128 MiB to the admin shell and uses
+// it: arithmetic, the admin tmpfs on /, the boot log, ants env, ^C, history, exit
+// (a new shell comes), poweroff (QEMU ends).
+func TestAdminShell(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{MemMiB: 128})
+	vm.Expect(`admin shell on ttyS0`, bootTimeout)
+	vm.Expect(prompt("ants"), cmdTimeout)
+	p := `ants% `
+
+	contains(t, "echo", vm.Run("echo $((6*7))", p, cmdTimeout), "42")
+	mounts := vm.Run("cat /proc/mounts", p, cmdTimeout)
+	if !strings.Contains(mounts, "\nants / tmpfs ") || strings.Contains(mounts, "rootfs") || strings.Count(mounts, " /proc proc ") != 1 {
+		t.Errorf("/ is not the admin tmpfs alone, or a mount is doubled; /proc/mounts:\n%s", mounts)
+	}
+	contains(t, "boot log", vm.Run("cat /run/ants/boot.log", p, cmdTimeout),
+		"init started", "admin namespace: tmpfs", "ran /lib/boot/20-ask.sh", "boot scripts done: 3 ran, 0 failed")
+	contains(t, "ants env", vm.Run("ants env", p, cmdTimeout), "sysname=ants")
+
+	// ^C stops the command, not the shell.
+	vm.Line("sleep 600")
+	time.Sleep(2 * time.Second)
+	vm.Type("\x03")
+	vm.Expect(`\^C`, cmdTimeout)
+	contains(t, "after ^C", vm.Run("echo $((40+2))x", p, cmdTimeout), "42x")
+	// Up arrow brings the last line back.
+	vm.Type("\x1b[A\r")
+	vm.Expect(`42x\r\n`, cmdTimeout)
+	vm.Expect(p, cmdTimeout)
+
+	vm.Line("exit")
+	vm.Expect(`starting a new admin shell`, cmdTimeout)
+	vm.Expect(p, cmdTimeout)
+	contains(t, "new shell", vm.Run("echo $((7*8))", p, cmdTimeout), "56")
+
+	vm.Line("poweroff")
+	vm.Expect(`powering off: synced`, cmdTimeout)
+	vm.Wait(cmdTimeout)
+}
+
+// TestAskSysname: sysname=ask is asked on the console; the answer sets the hostname
+// and runs /cfg/NAME/*.sh with the variables of /cfg/NAME/boot.conf.
+func TestAskSysname(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{Append: "sysname=ask"},
+		qemu.File{Path: "cfg/gnot/boot.conf", Content: "venti=tcp!10.0.2.2!5640\nsysname=ignored\n"},
+		qemu.File{Path: "cfg/gnot/hello.sh", Content: "echo \"hello from $sysname, venti $venti: $((40+2))\"\n"},
+	)
+	// The offer is the value under "ask": boot.conf's sysname=ants.
+	vm.Expect(`sysname \[ants\]: `, bootTimeout)
+	vm.Line("gnot")
+	vm.Expect(`hello from gnot, venti tcp!10.0.2.2!5640: 42`, cmdTimeout)
+	vm.Expect(`ran /cfg/gnot/hello.sh`, cmdTimeout)
+	vm.Expect(prompt("gnot"), cmdTimeout)
+	contains(t, "env", vm.Run("cat /env/sysname; hostname", "gnot% ", cmdTimeout), "gnot\r\ngnot")
+	contains(t, "ants env", vm.Run("ants env", "gnot% ", cmdTimeout), "sysname=gnot", "venti=tcp!10.0.2.2!5640")
+}
+
+// TestAskVenti: venti=ask refuses a bad dial string with the reason, opens a shell
+// on "sh" and asks again after it, and accepts a good one.
+func TestAskVenti(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{Append: "venti=ask"})
+	vm.Expect(`'sh' opens a shell`, bootTimeout)
+	vm.Expect(`venti \[\]: `, cmdTimeout)
+	vm.Line("tcp!10.0.2.2!notaport")
+	vm.Expect(`port "notaport" is not a number; try again`, cmdTimeout)
+	vm.Expect(`venti \[\]: `, cmdTimeout)
+	vm.Line("udp!10.0.2.2!564")
+	vm.Expect(`network "udp" is not supported; use tcp`, cmdTimeout)
+	vm.Line("sh")
+	vm.Expect(`exit the shell to come back to venti`, cmdTimeout)
+	vm.Expect(`ants% `, cmdTimeout)
+	contains(t, "shell inside ask", vm.Run("echo $((2*21))", "ants% ", cmdTimeout), "42")
+	vm.Line("exit")
+	vm.Expect(`venti \[\]: `, cmdTimeout)
+	vm.Line("10.0.2.2:5640")
+	vm.Expect(`admin shell on`, cmdTimeout)
+	vm.Expect(prompt("ants"), cmdTimeout)
+	contains(t, "venti", vm.Run("cat /env/venti", "ants% ", cmdTimeout), "10.0.2.2:5640")
+}
+
+// TestBrokenScriptsAndBreak: failing boot scripts are reported with file:line and
+// boot goes on; ants.break stops before a script with a shell, and exit resumes.
+func TestBrokenScriptsAndBreak(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{Append: "ants.break=sysname"},
+		qemu.File{Path: "lib/boot/25-broken.sh", Content: "true\necho before\nbogus-command arg\necho notreached\n"},
+		qemu.File{Path: "lib/boot/26-syntax.sh", Content: "echo ok\nif then fi\n"},
+		qemu.File{Path: "lib/boot/27-exit.sh", Content: "# a comment\n\nfalse || exit 3\n"},
+	)
+	vm.Expect(`FAILED /lib/boot/25-broken.sh:3: 'bogus-command': command not found \(exit 127\)`, bootTimeout)
+	vm.Expect(`FAILED /lib/boot/26-syntax.sh:2: syntax error`, cmdTimeout)
+	vm.Expect(`FAILED /lib/boot/27-exit.sh:3: exit 3`, cmdTimeout)
+	vm.Expect(`break before /lib/boot/30-sysname.sh \(ants.break=sysname\): exit the shell to go on`, cmdTimeout)
+	vm.Expect(`ants% `, cmdTimeout)
+	contains(t, "break shell", vm.Run("echo $((5*5))", "ants% ", cmdTimeout), "25")
+	vm.Line("exit")
+	vm.Expect(`resuming boot at /lib/boot/30-sysname.sh`, cmdTimeout)
+	vm.Expect(`boot scripts done: 6 ran, 3 failed`, cmdTimeout)
+	vm.Expect(`admin shell on`, cmdTimeout)
+	vm.Expect(prompt("ants"), cmdTimeout)
+	if strings.Contains(vm.Output(), "notreached") {
+		t.Errorf("a script went on after its failing command")
+	}
+}
+
+// TestBadInput: garbage on the command line and in boot.conf gets one line each
+// naming the input, and boot reaches the admin shell; reboot ends QEMU.
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{Append: `venti=tcp!x!notaport ants.bogus=1 =oops interactive=maybe ants.tmpfs=lots`},
+		qemu.File{Path: "cfg/boot.conf", Content: "sysname=fine\nthis is not a conf line\nrootdelay=soon\n"},
+	)
+	vm.Expect(`/cfg/boot.conf:2: "this is not a conf line" is not NAME=VALUE; ignored`, bootTimeout)
+	vm.Expect(`/cfg/boot.conf: rootdelay: "soon" is not a whole number of seconds; ignored`, cmdTimeout)
+	out := vm.Expect(`admin shell on`, bootTimeout)
+	_ = out
+	log := vm.Output()
+	for _, want := range []string{
+		`"=oops" has no name before '='`,
+		`venti: "tcp!x!notaport": port "notaport" is not a number; ignored`,
+		`unknown variable ants.bogus`,
+		`interactive: "maybe" is not yes or no`,
+		`ants.tmpfs: "lots" is not a size`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("console lacks %q", want)
+		}
+	}
+	vm.Expect(prompt("fine"), cmdTimeout)
+	contains(t, "shell", vm.Run("echo $((3*3))", "fine% ", cmdTimeout), "9")
+	vm.Line("reboot")
+	vm.Expect(`rebooting: synced`, cmdTimeout)
+	vm.Wait(cmdTimeout)
+}
