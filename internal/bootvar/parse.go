@@ -4,6 +4,7 @@ package bootvar
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -16,21 +17,52 @@ type Param struct {
 	HasValue bool // KEY=VALUE rather than a bare word
 }
 
+// spaces are the bytes that separate the words of a kernel command line: the
+// kernel's isspace() on ASCII.
+const spaces = " \t\n\v\f\r"
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
 // Word gives the parameter back as a command line word, quoted when needed.
 func (p Param) Word() string {
 	if !p.HasValue {
 		return p.Key
 	}
 	v := p.Value
-	if v == "" || strings.ContainsAny(v, " \t\n") {
+	if v == "" || strings.ContainsAny(v, spaces) {
 		v = `"` + v + `"`
 	}
 	return p.Key + "=" + v
 }
 
+// checkName says why name is not a variable name. A name is made of letters,
+// digits, '_', '.' and '-', and does not start with '.' or '-': it is a file of
+// /env that ReadEnv sees, and a word that needs no quoting. Bytes from 0x80 up
+// are taken as letters: names are bytes, not decoded.
+func checkName(name string) error {
+	if name == "" {
+		return errors.New("a name cannot be empty")
+	}
+	if c := name[0]; c == '.' || c == '-' {
+		return fmt.Errorf("a name cannot start with %q", rune(c))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 0x80 || c == '_' || c == '.' || c == '-' ||
+			(c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		if !ok {
+			return fmt.Errorf("a name cannot hold %q", rune(c))
+		}
+	}
+	return nil
+}
+
 // ParseCmdline splits a kernel command line the way the kernel does (words separated by
 // white space, double quotes group, and are removed), stopping at "--", after which the
 // words belong to init. It returns the parameters and a problem per malformed word.
+// The line is taken as bytes: what is not UTF-8 is kept as it is.
 func ParseCmdline(line string) ([]Param, []error) {
 	var params []Param
 	var errs []error
@@ -47,8 +79,8 @@ func ParseCmdline(line string) ([]Param, []error) {
 			errs = append(errs, fmt.Errorf("kernel command line: %q has no name before '='; ignored", w))
 			continue
 		}
-		if strings.ContainsAny(k, "/\x00") {
-			errs = append(errs, fmt.Errorf("kernel command line: %q: a name cannot hold '/'; ignored", w))
+		if err := checkName(k); err != nil {
+			errs = append(errs, fmt.Errorf("kernel command line: %q: %v; ignored", w, err))
 			continue
 		}
 		params = append(params, Param{Key: k, Value: v, HasValue: has})
@@ -56,24 +88,25 @@ func ParseCmdline(line string) ([]Param, []error) {
 	return params, errs
 }
 
-// splitWords follows the kernel's next_arg: a double quote toggles quoting anywhere
-// in a word and is dropped.
+// splitWords follows the kernel's next_arg: words are separated by isspace() bytes,
+// and a double quote toggles quoting anywhere in a word and is dropped.
 func splitWords(line string) (words []string, unbalanced bool) {
 	var cur strings.Builder
 	inWord, inQuote := false, false
-	for _, c := range line {
+	for i := 0; i < len(line); i++ {
+		c := line[i]
 		switch {
 		case c == '"':
 			inQuote = !inQuote
 			inWord = true
-		case !inQuote && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+		case !inQuote && isSpace(c):
 			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()
 				inWord = false
 			}
 		default:
-			cur.WriteRune(c)
+			cur.WriteByte(c)
 			inWord = true
 		}
 	}
@@ -101,22 +134,23 @@ func ParseConf(r io.Reader, name string) ([]Param, []error) {
 		line = strings.TrimPrefix(line, "export ")
 		k, v, has := strings.Cut(line, "=")
 		k = strings.TrimSpace(k)
-		switch {
-		case k == "":
+		if k == "" {
 			errs = append(errs, fmt.Errorf("%s:%d: %q has no name before '='; ignored", name, n, line))
 			continue
-		case strings.ContainsAny(k, " \t/\"'"):
-			errs = append(errs, fmt.Errorf("%s:%d: %q is not NAME=VALUE; ignored", name, n, line))
+		}
+		if err := checkName(k); err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: %q is not NAME=VALUE: %v; ignored", name, n, line, err))
 			continue
-		case !has:
+		}
+		if !has {
 			if kn, ok := Lookup(k); !ok || kn.Kind != Flag {
 				errs = append(errs, fmt.Errorf("%s:%d: %q is not NAME=VALUE; ignored", name, n, line))
 				continue
 			}
 		}
 		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') {
-			if v[len(v)-1] != v[0] {
+		if v != "" && (v[0] == '"' || v[0] == '\'') {
+			if len(v) < 2 || v[len(v)-1] != v[0] {
 				errs = append(errs, fmt.Errorf("%s:%d: the quote in %q is not closed; ignored", name, n, line))
 				continue
 			}
