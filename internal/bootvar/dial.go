@@ -34,7 +34,7 @@ func ParseDial(s string) (Dial, error) {
 	orig := s
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return d, fmt.Errorf("empty address; give tcp!HOST!PORT or HOST:PORT")
+		return d, fmt.Errorf("empty address %q; give tcp!HOST!PORT or HOST:PORT", orig)
 	}
 	if strings.ContainsAny(s, " \t\r\n") {
 		return d, fmt.Errorf("%q has spaces in it; give tcp!HOST!PORT or HOST:PORT", orig)

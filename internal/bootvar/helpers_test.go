@@ -6,10 +6,6 @@ import (
 	"testing"
 )
 
-// runBugs makes the tests of known bugs run instead of skipping:
-// BOOTVAR_BUGS=1 go test ./internal/bootvar/ shows them failing.
-func runBugs() bool { return os.Getenv("BOOTVAR_BUGS") != "" }
-
 // errText joins errors for messages.
 func errText(errs []error) string {
 	var b strings.Builder

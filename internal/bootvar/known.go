@@ -1,7 +1,9 @@
 package bootvar
 
 import (
+	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -142,7 +144,8 @@ func checkSize(v string) error {
 }
 
 // ParseSize reads a size as bytes, with an optional k, m or g suffix, or as a
-// percentage of total.
+// percentage of total (rounded down). A size of 0, or one that does not fit 64 bits,
+// is an error.
 func ParseSize(v string, total uint64) (uint64, error) {
 	s := strings.ToLower(strings.TrimSpace(v))
 	if strings.HasSuffix(s, "%") {
@@ -150,7 +153,13 @@ func ParseSize(v string, total uint64) (uint64, error) {
 		if err != nil || p == 0 || p > 100 {
 			return 0, fmt.Errorf("%q is not a percentage from 1%% to 100%%", v)
 		}
-		return total / 100 * p, nil
+		// total*p/100 on 128 bits: hi < p <= 100, so the quotient fits 64 bits.
+		hi, lo := bits.Mul64(total, p)
+		n, _ := bits.Div64(hi, lo, 100)
+		if n == 0 {
+			return 0, fmt.Errorf("%q of %d bytes is 0 bytes", v, total)
+		}
+		return n, nil
 	}
 	mult := uint64(1)
 	switch {
@@ -162,10 +171,17 @@ func ParseSize(v string, total uint64) (uint64, error) {
 		mult, s = 1<<30, strings.TrimSuffix(s, "g")
 	}
 	n, err := strconv.ParseUint(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%q is too large: it does not fit 64 bits", v)
+	}
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("%q is not a size such as 64m or 50%%", v)
 	}
-	return n * mult, nil
+	hi, size := bits.Mul64(n, mult)
+	if hi != 0 {
+		return 0, fmt.Errorf("%q is too large: it does not fit 64 bits", v)
+	}
+	return size, nil
 }
 
 func oneOf(vals ...string) func(string) error {

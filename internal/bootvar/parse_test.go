@@ -21,8 +21,9 @@ func TestParseCmdline(t *testing.T) {
 		{"ro", []Param{bare("ro")}},
 		{"ro quiet root=/dev/vda1", []Param{bare("ro"), bare("quiet"), kv("root", "/dev/vda1")}},
 		{"  leading   and\ttrailing  ", []Param{bare("leading"), bare("and"), bare("trailing")}},
-		// Tabs, newlines and carriage returns separate words.
+		// Tabs, newlines, carriage returns, vertical tabs and form feeds separate words.
 		{"a\tb\nc\r\nd\re", []Param{bare("a"), bare("b"), bare("c"), bare("d"), bare("e")}},
+		{"a\vb\fc \v\f d=\"x\vy\fz\"", []Param{bare("a"), bare("b"), bare("c"), kv("d", "x\vy\fz")}},
 		{"sysname=gnot\n", []Param{kv("sysname", "gnot")}},
 		// Values.
 		{"a=b=c", []Param{kv("a", "b=c")}},
@@ -38,14 +39,14 @@ func TestParseCmdline(t *testing.T) {
 		{`x="a"b"c d"`, []Param{kv("x", "abc d")}},
 		{`"ro"`, []Param{bare("ro")}},
 		{`a="" b`, []Param{kv("a", ""), bare("b")}},
-		{`"a b"=c`, []Param{kv("a b", "c")}},
+		// Names: letters, digits, '_', '.', '-'; bytes from 0x80 up are kept as they are.
+		{"a_b.c-d=1 A9=2 9a=3 _=4 a.=5 \xc3\xa9t\xc3\xa9=6", []Param{kv("a_b.c-d", "1"), kv("A9", "2"), kv("9a", "3"), kv("_", "4"), kv("a.", "5"), kv("\xc3\xa9t\xc3\xa9", "6")}},
 		// "--" ends the kernel's words; the rest is for init.
 		{"root=/dev/vda1 -- single -s", []Param{kv("root", "/dev/vda1")}},
 		{"-- ro", nil},
 		{"ro --", []Param{bare("ro")}},
 		{`ro "--" rw`, []Param{bare("ro")}},
 		{"ro\t--\nrw", []Param{bare("ro")}},
-		{"--x a=-- ---", []Param{bare("--x"), kv("a", "--"), bare("---")}},
 		{`a="x -- y" b`, []Param{kv("a", "x -- y"), bare("b")}},
 	}
 	for _, tt := range tests {
@@ -75,6 +76,15 @@ func TestParseCmdlineErrors(t *testing.T) {
 		{"/x", nil, []string{`"/x"`}},
 		{"a\x00b=1", nil, []string{"cannot hold"}},
 		{"a=/dev/vda1", []Param{kv("a", "/dev/vda1")}, nil}, // '/' in a value is fine
+		// Names are letters, digits, '_', '.', '-', and do not start with '.' or '-'.
+		{`"a b"=c`, nil, []string{`"a b=c": a name cannot hold ' '`}},
+		{`"a b=1" c`, []Param{bare("c")}, []string{`"a b=1": a name cannot hold ' '`}},
+		{".=x ..=y zzz=1", []Param{kv("zzz", "1")}, []string{`".=x": a name cannot start with '.'; ignored`, `"..=y": a name cannot start with '.'; ignored`}},
+		{".x=1 .. .", nil, []string{`".x=1": a name cannot start with '.'`, `"..": a name`, `".": a name`}},
+		{"-x=1 a=1", []Param{kv("a", "1")}, []string{`"-x=1": a name cannot start with '-'`}},
+		{"--x a=-- ---", []Param{kv("a", "--")}, []string{`"--x": a name cannot start with '-'`, `"---": a name cannot start with '-'`}}, // not "--"
+		{"a:b=1 a$=2 a\\b c*", nil, []string{`"a:b=1": a name cannot hold ':'`, `"a$=2": a name cannot hold '$'`, `"a\\b": a name cannot hold '\\'`, `"c*": a name cannot hold '*'`}},
+		{`"a\"b"=1 'x'=2`, nil, []string{"a name cannot hold", `"'x'=2": a name cannot hold '\''`}},
 		// An unbalanced quote reads to the end of the line.
 		{`a="b c`, []Param{kv("a", "b c")}, []string{"a double quote is not closed"}},
 		{`ro a="b c -- d`, []Param{bare("ro"), kv("a", "b c -- d")}, []string{"not closed"}},
@@ -104,9 +114,6 @@ func TestParseCmdlineErrors(t *testing.T) {
 
 // The kernel's next_arg separates words at isspace(), which holds '\v' and '\f' too.
 func TestParseCmdlineVerticalTabFormFeed(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: splitWords separates words only at ' ', '\t', '\n', '\r'; the kernel's isspace() also takes '\v' and '\f', so "ro\vquiet" gives one bare word "ro\vquiet" instead of ro and quiet`)
-	}
 	for _, line := range []string{"ro\vquiet", "ro\fquiet"} {
 		got, errs := ParseCmdline(line)
 		want := []Param{bare("ro"), bare("quiet")}
@@ -118,9 +125,6 @@ func TestParseCmdlineVerticalTabFormFeed(t *testing.T) {
 
 // The kernel hands the command line over as bytes; ParseCmdline should too.
 func TestParseCmdlineNotUTF8(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: splitWords ranges over runes and writes them back, so bytes that are not UTF-8 become U+FFFD: "root=LABEL=\xe9t\xe9" gives root="LABEL=\ufffdt\ufffd"`)
-	}
 	line := "root=LABEL=\xe9t\xe9 a\xff=1"
 	want := []Param{kv("root", "LABEL=\xe9t\xe9"), kv("a\xff", "1")}
 	got, errs := ParseCmdline(line)
@@ -165,14 +169,14 @@ func TestParamWordRoundTrip(t *testing.T) {
 	}
 }
 
+// Word quotes a value holding any byte ParseCmdline splits at.
 func TestParamWordCarriageReturn(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: Param.Word quotes values holding ' ', '\t', '\n' but not '\r', which ParseCmdline splits at: kv("a", "b\rc").Word() is "a=b\rc", read back as a=b and a bare word c (so CmdlineWords loses such values)`)
-	}
-	p := kv("a", "b\rc")
-	got, errs := ParseCmdline(p.Word())
-	if len(errs) != 0 || len(got) != 1 || got[0] != p {
-		t.Errorf("ParseCmdline(%q) = %#v, %v; want %#v", p.Word(), got, errs, p)
+	for _, v := range []string{"b\rc", "b\vc", "b\fc", "\r", "\v", "\f", " \t\n\v\f\r"} {
+		p := kv("a", v)
+		got, errs := ParseCmdline(p.Word())
+		if len(errs) != 0 || len(got) != 1 || got[0] != p {
+			t.Errorf("ParseCmdline(%q) = %#v, %v; want %#v", p.Word(), got, errs, p)
+		}
 	}
 }
 
@@ -276,6 +280,14 @@ func TestParseConfErrors(t *testing.T) {
 		{"a b=c", nil, []string{`boot.conf:1: "a b=c" is not NAME=VALUE`}},
 		{"a\tb=c", nil, []string{`is not NAME=VALUE`}},
 		{"a/b=c", nil, []string{`boot.conf:1: "a/b=c" is not NAME=VALUE`}},
+		{".=x", nil, []string{`boot.conf:1: ".=x" is not NAME=VALUE: a name cannot start with '.'; ignored`}},
+		{"..=x", nil, []string{`boot.conf:1: "..=x" is not NAME=VALUE: a name cannot start with '.'`}},
+		{".x=1", nil, []string{`boot.conf:1: ".x=1" is not NAME=VALUE`}},
+		{"-x=1", nil, []string{`boot.conf:1: "-x=1" is not NAME=VALUE: a name cannot start with '-'`}},
+		{"a\x00b=1", nil, []string{`boot.conf:1: "a\x00b=1" is not NAME=VALUE: a name cannot hold '\x00'`}},
+		{"a\vb=1", nil, []string{`a name cannot hold '\v'`}},
+		{"a:b=1", nil, []string{`a name cannot hold ':'`}},
+		{"export .. = 1", nil, []string{`boot.conf:1: ".. = 1" is not NAME=VALUE`}},
 		{`"a"=c`, nil, []string{`is not NAME=VALUE`}},
 		{`'a'=c`, nil, []string{`is not NAME=VALUE`}},
 		{"sysname gnot", nil, []string{`"sysname gnot" is not NAME=VALUE`}},
@@ -313,10 +325,7 @@ func TestParseConfErrors(t *testing.T) {
 }
 
 func TestParseConfLoneQuote(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: ParseConf only checks quotes on values of 2 or more bytes, so a value that is a lone quote is not reported as unclosed: "a=\"" gives a="\"" and "a='" gives a="'" with no error`)
-	}
-	for _, text := range []string{`a="`, `a='`, `a = "`} {
+	for _, text := range []string{`a="`, `a='`, `a = "`, "a=\"  ", "a='\r\n"} {
 		got, errs := ParseConf(strings.NewReader(text), "boot.conf")
 		if len(got) != 0 || findErr(errs, "boot.conf:1:", "not closed") == nil {
 			t.Errorf("ParseConf(%q) = %#v, %v; want no params and an unclosed-quote error", text, got, errs)
@@ -337,8 +346,11 @@ func FuzzParseCmdline(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		params, errs := ParseCmdline(line)
 		for _, p := range params {
-			if p.Key == "" || strings.ContainsAny(p.Key, "=/\x00") {
+			if p.Key == "" || strings.ContainsAny(p.Key, "=/\x00") || checkName(p.Key) != nil {
 				t.Fatalf("ParseCmdline(%q): bad key %q", line, p.Key)
+			}
+			if !strings.Contains(line, p.Key) || !strings.Contains(line, p.Value) && !strings.Contains(line, `"`) {
+				t.Fatalf("ParseCmdline(%q): %#v is not from the line's bytes", line, p)
 			}
 			if !p.HasValue && p.Value != "" {
 				t.Fatalf("ParseCmdline(%q): bare word %q with value %q", line, p.Key, p.Value)
@@ -353,14 +365,11 @@ func FuzzParseCmdline(f *testing.F) {
 			return
 		}
 		// No quotes: every word is a parameter or an error, and none holds white space.
-		if n := len(strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(" \t\n\r", r) })); len(params)+len(errs) != n {
+		if n := len(strings.FieldsFunc(line, func(r rune) bool { return strings.ContainsRune(asciiSpace, r) })); len(params)+len(errs) != n {
 			t.Fatalf("ParseCmdline(%q): %d params and %d errors from %d words", line, len(params), len(errs), n)
 		}
 		for _, p := range params {
-			if strings.ContainsAny(p.Key, "\v\f") && !runBugs() {
-				t.Skip(`BUG: "\v" and "\f" do not separate words (see TestParseCmdlineVerticalTabFormFeed)`)
-			}
-			if strings.ContainsAny(p.Key, asciiSpace) || strings.ContainsAny(p.Value, " \t\n\r") {
+			if strings.ContainsAny(p.Key, asciiSpace) || strings.ContainsAny(p.Value, asciiSpace) {
 				t.Fatalf("ParseCmdline(%q): white space in %#v", line, p)
 			}
 			// And the word comes back as itself.
@@ -394,7 +403,7 @@ func FuzzParseConf(f *testing.F) {
 			}
 		}
 		for _, p := range params {
-			if p.Key == "" || p.Key != strings.TrimSpace(p.Key) || strings.ContainsAny(p.Key, " \t\n/\"'=") {
+			if p.Key == "" || p.Key != strings.TrimSpace(p.Key) || strings.ContainsAny(p.Key, " \t\n/\"'=") || checkName(p.Key) != nil {
 				t.Fatalf("ParseConf(%q): bad key %q", text, p.Key)
 			}
 			if !p.HasValue {

@@ -1,10 +1,12 @@
 package bootvar
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -174,22 +176,36 @@ func Load(cmdline string, confs ...string) (*Set, []error) {
 func EnvName(name string) string { return strings.ReplaceAll(name, ".", "_") }
 
 // WriteEnv writes each variable to dir/NAME, one value a file, as Plan 9's /env.
+// A variable whose name is not a variable name (see WriteVar) is skipped, and so is
+// one that cannot be written; the others are written all the same, and the error
+// lists what was left out.
 func (s *Set) WriteEnv(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	var skipped []string
+	var errs []error
 	for _, n := range s.Names() {
+		if checkName(n) != nil {
+			skipped = append(skipped, strconv.Quote(n))
+			continue
+		}
 		if err := WriteVar(dir, n, s.Value(n)); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	if len(skipped) > 0 {
+		errs = append(errs, fmt.Errorf("skipped %s: not variable names (letters, digits, '_', '.', '-', not starting with '.' or '-')", strings.Join(skipped, ", ")))
+	}
+	return errors.Join(errs...)
 }
 
-// WriteVar writes one variable to dir/NAME.
+// WriteVar writes one variable to dir/NAME. name must be a variable name: letters,
+// digits, '_', '.' and '-', not starting with '.' or '-' (so no '/', and nothing
+// that ReadEnv skips or that could be one of WriteVar's temporary files).
 func WriteVar(dir, name, value string) error {
-	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
-		return fmt.Errorf("%q is not a variable name", name)
+	if err := checkName(name); err != nil {
+		return fmt.Errorf("%q is not a variable name: %v", name, err)
 	}
 	tmp := filepath.Join(dir, "."+name+".tmp")
 	if err := os.WriteFile(tmp, []byte(value+"\n"), 0o644); err != nil {
@@ -229,12 +245,14 @@ func (s *Set) MergeEnv(env map[string]string) {
 
 // CmdlineWords gives the set back as kernel command line words (ANTS' save9cfg):
 // every variable with a value, known ones first; flags as bare words; defaults and
-// the consoles the kernel was given are left out unless they were set.
+// the consoles the kernel was given are left out unless they were set. An empty
+// value is left out too, unless it hides a default: then it is written NAME="".
+// Names that ParseCmdline would refuse (see WriteVar) are left out.
 func (s *Set) CmdlineWords() []string {
 	var out []string
 	for _, n := range s.Names() {
 		v := s.Value(n)
-		if s.Source(n) == FromDefault {
+		if s.Source(n) == FromDefault || checkName(n) != nil {
 			continue
 		}
 		k, known := Lookup(n)
@@ -244,7 +262,9 @@ func (s *Set) CmdlineWords() []string {
 				out = append(out, n)
 			}
 		case v == "":
-			continue
+			if known && k.Default != "" {
+				out = append(out, Param{Key: n, Value: v, HasValue: true}.Word())
+			}
 		case n == "console":
 			for _, c := range strings.Fields(v) {
 				out = append(out, Param{Key: n, Value: c, HasValue: true}.Word())
