@@ -80,7 +80,7 @@ func TestParseDialBad(t *testing.T) {
 		in   string
 		want string // part of the error text besides the quoted input
 	}{
-		{"", "empty address"},
+		{"", `empty address ""; give tcp!HOST!PORT or HOST:PORT`},
 		{"   ", "empty address"},
 		{"\t\n", "empty address"},
 		// Spaces.

@@ -58,20 +58,26 @@ func TestParseSizeBad(t *testing.T) {
 }
 
 func TestParseSizeOverflow(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: ParseSize multiplies by the k/m/g suffix without an overflow check: "17179869184g" (2^64 bytes) gives 0 with no error, "20000000000g" gives 3028092406290448384`)
-	}
-	for _, in := range []string{"17179869184g", "20000000000g", "18014398509481984k", "18446744073709551615k"} {
-		if got, err := ParseSize(in, 1<<30); err == nil {
+	for _, in := range []string{"17179869184g", "20000000000g", "18014398509481984k", "18446744073709551615k", "17592186044416m", "18446744073709551616", "99999999999999999999999g"} {
+		got, err := ParseSize(in, 1<<30)
+		if err == nil {
 			t.Errorf("ParseSize(%q) = %d, nil; want an error (it does not fit 64 bits)", in, got)
+			continue
+		}
+		if !strings.Contains(err.Error(), strconv.Quote(in)) || !strings.Contains(err.Error(), "too large") {
+			t.Errorf("ParseSize(%q): error %q, want it to name the input and say it is too large", in, err)
+		}
+	}
+	// Just under the limit.
+	for in, want := range map[string]uint64{"17179869183g": 17179869183 << 30, "18014398509481983k": 18014398509481983 << 10} {
+		if got, err := ParseSize(in, 1<<30); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
 }
 
+// Percentages are total*p/100, rounded down, without overflow; 0 bytes is an error.
 func TestParseSizePercentRounding(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: ParseSize computes total/100*p, dividing first, so it rounds down to a multiple of p: ParseSize("100%", 8<<30) = 8589934500, not 8589934592; ParseSize("50%", 1<<30) = 536870900, not 536870912; ParseSize("50%", 150) = 50, not 75; ParseSize("1%", 99) = 0 with no error, though a size of 0 is otherwise refused`)
-	}
 	tests := []struct {
 		in          string
 		total, want uint64
@@ -82,12 +88,20 @@ func TestParseSizePercentRounding(t *testing.T) {
 		{"1%", 99, 0}, // 0.99 rounds down; but then it should be an error, see below
 		{"33%", 1000, 330},
 		{"99%", 1<<30 + 99, (1<<30 + 99) * 99 / 100},
+		{"100%", 1<<64 - 1, 1<<64 - 1},
+		{"50%", 1<<64 - 1, 1<<63 - 1},
+		{"99%", 1<<64 - 1, 18262276632972456098}, // floor((2^64-1)*99/100)
+		{"1%", 1<<64 - 1, 184467440737095516},
+		{"1%", 100, 1},
+		{"100%", 1, 1},
+		{"50%", 1, 0},
+		{"1%", 0, 0},
 	}
 	for _, tt := range tests {
 		got, err := ParseSize(tt.in, tt.total)
 		if tt.want == 0 {
-			if err == nil {
-				t.Errorf("ParseSize(%q, %d) = 0, nil; want an error for a size of 0", tt.in, tt.total)
+			if err == nil || !strings.Contains(err.Error(), strconv.Quote(tt.in)) {
+				t.Errorf("ParseSize(%q, %d) = %d, %v; want an error naming the input for a size of 0", tt.in, tt.total, got, err)
 			}
 			continue
 		}

@@ -373,7 +373,7 @@ func TestReadEnv(t *testing.T) {
 
 func TestWriteVar(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{"", "a/b", "/", "..", ".", "../x", "a\x00b"} {
+	for _, name := range []string{"", "a/b", "/", "..", ".", "../x", "a\x00b", ".x", ".a.tmp", "-x", "a b", "a\nb"} {
 		err := WriteVar(dir, name, "v")
 		if err == nil {
 			t.Errorf("WriteVar(%q): no error", name)
@@ -402,12 +402,9 @@ func TestWriteVar(t *testing.T) {
 	}
 }
 
-// A variable name that WriteVar refuses can come from the command line or a boot.conf;
-// WriteEnv then gives up on every variable after it.
+// The parsers refuse the names that WriteVar refuses, and WriteEnv skips any such
+// name (set some other way) and writes the others.
 func TestWriteEnvBadName(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: ParseCmdline and ParseConf accept the names "." and ".." (and ParseConf "a\x00b"), which WriteVar refuses; WriteEnv then stops at the first one: Load("..=x zzz=1").WriteEnv(dir) fails with "\"..\" is not a variable name" and zzz is never written. Names starting with '.' (".x=1") are written but ReadEnv skips them`)
-	}
 	for _, cmdline := range []string{"..=x zzz=1 sysname=gnot", ".=x zzz=1 sysname=gnot"} {
 		s, _ := Load(cmdline)
 		dir := t.TempDir()
@@ -424,6 +421,48 @@ func TestWriteEnvBadName(t *testing.T) {
 	}
 	if env, _ := ReadEnv(dir); env[".x"] != s.Value(".x") {
 		t.Errorf(".x=1 from the command line does not come back from /env: %q", env)
+	}
+
+	// From a boot.conf.
+	conf := writeFile(t, filepath.Join(t.TempDir(), "boot.conf"), "..=x\n.=y\na\x00b=1\n.x=2\nzzz=1\n")
+	s, errs := Load("", conf)
+	for _, bad := range []string{`"..=x"`, `".=y"`, `"a\x00b=1"`, `".x=2"`} {
+		if findErr(errs, conf, bad, "ignored") == nil {
+			t.Errorf("Load of a conf: no error names %s:%s", bad, errText(errs))
+		}
+	}
+	dir = t.TempDir()
+	if err := s.WriteEnv(dir); err != nil {
+		t.Errorf("WriteEnv: %v", err)
+	}
+	if env, _ := ReadEnv(dir); env["zzz"] != "1" || len(env) != len(s.Names()) {
+		t.Errorf("/env holds %q, want zzz=1 and the defaults", env)
+	}
+
+	// Names set directly are skipped by WriteEnv, which goes on and lists them.
+	s = NewSet()
+	s.Set("..", "x", FromConsole)
+	s.Set("a b", "x", FromConsole)
+	s.Set("a/b", "x", FromEnv)
+	s.Set("zzz", "1", FromConsole)
+	s.Set("sysname", "gnot", FromConsole)
+	dir = t.TempDir()
+	err := s.WriteEnv(dir)
+	if err == nil {
+		t.Fatalf("WriteEnv with bad names: no error")
+	}
+	for _, bad := range []string{`".."`, `"a b"`, `"a/b"`} {
+		if !strings.Contains(err.Error(), bad) {
+			t.Errorf("WriteEnv error %q does not name %s", err, bad)
+		}
+	}
+	env, _ := ReadEnv(dir)
+	if env["zzz"] != "1" || env["sysname"] != "gnot" || env["init"] != "/sbin/init" || len(env) != len(s.Names())-3 {
+		t.Errorf("/env holds %q", env)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != len(env) {
+		t.Errorf("/env has %d files for %d variables", len(ents), len(env))
 	}
 }
 
@@ -524,11 +563,10 @@ func TestCmdlineWordsRoundTrip(t *testing.T) {
 	roundTrip(t, s)
 }
 
+// Values holding any byte the parser splits at, and empty values over a default
+// (written NAME=""), come back.
 func TestCmdlineWordsRoundTripBugs(t *testing.T) {
-	if !runBugs() {
-		t.Skip(`BUG: CmdlineWords loses values: (1) a value holding '\r' is written unquoted (Param.Word), so ants.initargs="a<CR>b" comes back as ants.initargs=a; (2) an empty value set over a default is left out, so ants.escape="" (no escape key) comes back as the default ^]; (3) a name holding a space ("a b"=1, which the kernel's quoting allows) is written unquoted as the bare word a and b=1`)
-	}
-	for _, cmdline := range []string{"ants.initargs=\"a\rb\"", `ants.escape="" init=""`, `"a b=1"`} {
+	for _, cmdline := range []string{"ants.initargs=\"a\rb\"", "ants.initargs=\"a\vb\fc\"", `ants.escape="" init=""`, `ants.escape= init= foo= bar=""`} {
 		t.Run(cmdline, func(t *testing.T) {
 			s, errs := Load(cmdline)
 			if len(errs) != 0 {

@@ -158,15 +158,23 @@ func Interactive(ctx context.Context, r *interp.Runner, in *os.File, out io.Writ
 			continue
 		}
 		src.Reset()
-		last = runInteractive(ctx, r, f, sigs)
+		var interrupted bool
+		last, interrupted = runInteractive(ctx, r, f, sigs)
+		if interrupted {
+			// The terminal echoed ^C; the prompt goes on the next line.
+			fmt.Fprintln(out)
+			continue
+		}
 		if r.Exited() {
 			return last
 		}
 	}
 }
 
-// runInteractive runs the statements of f, cancelled by ^C.
-func runInteractive(ctx context.Context, r *interp.Runner, f *syntax.File, sigs chan os.Signal) int {
+// runInteractive runs the statements of f, cancelled by ^C; it returns the exit
+// status and whether ^C stopped it (the interpreter then looks as if it exited,
+// which must not end the shell).
+func runInteractive(ctx context.Context, r *interp.Runner, f *syntax.File, sigs chan os.Signal) (int, bool) {
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -192,10 +200,10 @@ func runInteractive(ctx context.Context, r *interp.Runner, f *syntax.File, sigs 
 	interrupted := cctx.Err() != nil
 	close(done)
 	cancel()
-	if interrupted && !r.Exited() {
-		return 130
+	if interrupted {
+		return 130, true
 	}
-	return last
+	return last, false
 }
 
 func statusQuiet(err error) int {
