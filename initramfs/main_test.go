@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// TestCommandsAreInTools: every u-root command of the image is imported by tools.go,
+// so that `go mod tidy` keeps what mkuimage needs to build it.
+func TestCommandsAreInTools(t *testing.T) {
+	cmds, err := readList("commands.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := os.ReadFile("../tools.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imported := map[string]bool{}
+	for _, m := range regexp.MustCompile(`_ "([^"]+)"`).FindAllStringSubmatch(string(tools), -1) {
+		imported[m[1]] = true
+	}
+	for _, c := range cmds {
+		if filepath.Dir(filepath.Dir(c)) == "github.com/ants/ants" {
+			if _, err := os.Stat(filepath.Join("..", c[len("github.com/ants/ants/"):])); err != nil {
+				t.Errorf("commands.txt: %s: no such package in the tree", c)
+			}
+			continue
+		}
+		if !imported[c] {
+			t.Errorf("commands.txt: %s is not imported by tools.go", c)
+		}
+	}
+}
+
+func TestReadList(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "l")
+	os.WriteFile(p, []byte("# comment\n\n a \nb\n  # another\n"), 0o644)
+	got, err := readList(p)
+	if err != nil || len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("readList = %q, %v", got, err)
+	}
+	if _, err := readList(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing list is no error")
+	}
+}
+
+func TestCompressZstdRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in")
+	data := bytes.Repeat([]byte("070701 cpio-ish data "), 50000)
+	os.WriteFile(src, data, 0o644)
+	for _, how := range []string{"zstd", "gzip", "none"} {
+		out := filepath.Join(dir, "out."+how)
+		n, err := compressFile(src, out, how)
+		if err != nil {
+			t.Fatalf("%s: %v", how, err)
+		}
+		if how != "none" && n >= int64(len(data)) {
+			t.Errorf("%s: %d bytes out of %d in", how, n, len(data))
+		}
+		if how == "zstd" {
+			f, _ := os.Open(out)
+			d, err := zstd.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := io.ReadAll(d)
+			f.Close()
+			if err != nil || !bytes.Equal(back, data) {
+				t.Errorf("zstd round trip differs (%v)", err)
+			}
+		}
+	}
+	if _, err := compressFile(src, filepath.Join(dir, "x"), "lzma"); err == nil {
+		t.Error("an unknown compression is accepted")
+	}
+}
+
+func TestOnlyRelease(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := onlyRelease(dir); err == nil {
+		t.Error("no release: no error")
+	}
+	os.Mkdir(filepath.Join(dir, "6.1.0-1-amd64"), 0o755)
+	if got, err := onlyRelease(dir); err != nil || filepath.Base(got) != "6.1.0-1-amd64" {
+		t.Errorf("one release: %q, %v", got, err)
+	}
+	os.Mkdir(filepath.Join(dir, "6.1.0-2-amd64"), 0o755)
+	if _, err := onlyRelease(dir); err == nil {
+		t.Error("two releases: no error")
+	}
+}

@@ -1,0 +1,203 @@
+package pid1
+
+import (
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestFlagString(t *testing.T) {
+	for _, tc := range []struct {
+		f    uintptr
+		want string
+	}{
+		{0, "0"},
+		{unix.MS_BIND | unix.MS_REC, "MS_BIND|MS_REC"},
+		{unix.MS_REC | unix.MS_PRIVATE, "MS_REC|MS_PRIVATE"},
+		{unix.MS_SLAVE, "MS_SLAVE"},
+		{unix.MS_SHARED, "MS_SHARED"},
+		{unix.MS_MOVE, "MS_MOVE"},
+		{unix.MS_RDONLY | 1<<30, "MS_RDONLY|0x40000000"},
+	} {
+		if got := FlagString(tc.f); got != tc.want {
+			t.Errorf("FlagString(0x%x) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
+
+func TestMountErrorNamesEverything(t *testing.T) {
+	e := &MountError{"src", "/tgt", "ext4", unix.MS_RDONLY, "errors=remount-ro", unix.ENOENT}
+	s := e.Error()
+	for _, w := range []string{"src", "/tgt", "ext4", "MS_RDONLY", "errors=remount-ro", "no such file"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("%q lacks %q", s, w)
+		}
+	}
+	if e.Unwrap() != unix.ENOENT {
+		t.Error("Unwrap lost the errno")
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		`/a\040b`:   "/a b",
+		`/tab\011x`: "/tab\tx",
+		`/nl\012`:   "/nl\n",
+		`/bs\134x`:  `/bs\x`,
+		`/plain`:    "/plain",
+		`/short\04`: `/short\04`,
+		`/bad\09x`:  `/bad\09x`,
+	} {
+		if got := unescapeMountinfo(in); got != want {
+			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsMountPoint(t *testing.T) {
+	if !IsMountPoint("/proc") {
+		t.Error("/proc is not a mount point")
+	}
+	if !IsMountPoint("/") {
+		t.Error("/ is not a mount point")
+	}
+	if IsMountPoint(t.TempDir()) {
+		t.Error("a fresh temp dir is a mount point")
+	}
+	if IsMountPoint("/no/such/dir") {
+		t.Error("a missing dir is a mount point")
+	}
+}
+
+func TestConsoleTTYIsAName(t *testing.T) {
+	name := ConsoleTTY()
+	if name == "" || strings.Contains(name, "/") {
+		t.Errorf("ConsoleTTY() = %q", name)
+	}
+}
+
+// TestMoveTree moves a tree of files, links, fifos and directories, and leaves
+// nothing behind.
+func TestMoveTree(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	os.MkdirAll(filepath.Join(src, "a/b"), 0o750)
+	os.WriteFile(filepath.Join(src, "a/b/file"), []byte("content"), 0o640)
+	os.WriteFile(filepath.Join(src, "top"), nil, 0o755)
+	os.Symlink("a/b/file", filepath.Join(src, "link"))
+	unix.Mkfifo(filepath.Join(src, "fifo"), 0o600)
+	dev, err := devOf(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := moveTree(src, dst, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Errorf("moved %d files, want 4", n)
+	}
+	if b, err := os.ReadFile(filepath.Join(dst, "a/b/file")); err != nil || string(b) != "content" {
+		t.Errorf("file: %q, %v", b, err)
+	}
+	if l, err := os.Readlink(filepath.Join(dst, "link")); err != nil || l != "a/b/file" {
+		t.Errorf("link: %q, %v", l, err)
+	}
+	if st, err := os.Stat(filepath.Join(dst, "top")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("top: %v, %v", st, err)
+	}
+	if st, err := os.Stat(filepath.Join(dst, "a")); err != nil || st.Mode().Perm() != 0o750 {
+		t.Errorf("dir mode: %v, %v", st, err)
+	}
+	if st, err := os.Lstat(filepath.Join(dst, "fifo")); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("fifo: %v, %v", st, err)
+	}
+	if _, err := os.Lstat(src); !os.IsNotExist(err) {
+		t.Errorf("the source is still there: %v", err)
+	}
+}
+
+// TestSwitchRootRefusesARealRoot: on a host (or any / that is not the initramfs)
+// SwitchRoot stops before touching anything.
+func TestSwitchRootRefusesARealRoot(t *testing.T) {
+	var st unix.Statfs_t
+	unix.Statfs("/", &st)
+	if st.Type == unix.RAMFS_MAGIC || st.Type == unix.TMPFS_MAGIC {
+		t.Skip("/ is a ramfs or tmpfs here")
+	}
+	if _, err := SwitchRoot(1 << 20); err == nil || !strings.Contains(err.Error(), "not the initramfs") {
+		t.Fatalf("SwitchRoot on a real root: %v", err)
+	}
+	if _, err := os.Stat(newRoot); err == nil {
+		t.Errorf("%s was created", newRoot)
+	}
+}
+
+// TestReaper: children started through the reaper get their own exit statuses,
+// and an orphan's exit goes to Orphan.
+func TestReaper(t *testing.T) {
+	r := NewReaper()
+	orphans := make(chan int, 4)
+	r.Orphan = func(pid int, ws unix.WaitStatus) { orphans <- pid }
+	sig := make(chan os.Signal, 8)
+	signal.Notify(sig, unix.SIGCHLD)
+	defer signal.Stop(sig)
+	go r.Run(sig)
+
+	var chans []<-chan unix.WaitStatus
+	for _, code := range []string{"0", "3", "7"} {
+		ch, err := r.Start(exec.Command("sh", "-c", "exit "+code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		chans = append(chans, ch)
+	}
+	for i, want := range []int{0, 3, 7} {
+		select {
+		case ws := <-chans[i]:
+			if !ws.Exited() || ws.ExitStatus() != want {
+				t.Errorf("child %d: %s, want status %d", i, Describe(ws), want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("child %d: no status", i)
+		}
+	}
+	sleep := exec.Command("sleep", "30")
+	ch, _ := r.Start(sleep)
+	defer sleep.Process.Kill()
+	// A process started behind the reaper's back (os.StartProcess) is an orphan to it.
+	p, err := os.StartProcess("/bin/true", []string{"true"}, &os.ProcAttr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case pid := <-orphans:
+		if pid != p.Pid {
+			t.Errorf("orphan pid %d, want %d", pid, p.Pid)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the orphan's exit was not reported")
+	}
+	select {
+	case ws := <-ch:
+		t.Errorf("sleep exited early: %s", Describe(ws))
+	default:
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	for ws, want := range map[unix.WaitStatus]string{
+		0:                             "exited",
+		3 << 8:                        "exited with status 3",
+		unix.WaitStatus(unix.SIGKILL): "killed by SIGKILL",
+	} {
+		if got := Describe(ws); got != want {
+			t.Errorf("Describe(0x%x) = %q, want %q", uint32(ws), got, want)
+		}
+	}
+}
