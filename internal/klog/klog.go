@@ -80,8 +80,9 @@ func (l *Log) Line(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.Console != nil {
-		// A serial console wants \r\n when the tty is raw; \n is right when cooked.
-		io.WriteString(l.Console, b.String())
+		// The console may be raw (the mux sets it so): end lines with \r\n, which a
+		// cooked tty shows the same.
+		io.WriteString(l.Console, strings.ReplaceAll(b.String(), "\n", "\r\n"))
 	}
 	if l.File != nil {
 		io.WriteString(l.File, b.String())

@@ -6,6 +6,7 @@ package pid1
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/klog"
 	"github.com/ants/ants/internal/power"
 	"golang.org/x/sys/unix"
@@ -38,6 +40,10 @@ type Init struct {
 	reaper  *Reaper
 	vars    *bootvar.Set
 	ttyName string // the console tty children get as controlling terminal
+	mux     *console.Mux
+	boot    *console.Client
+	admin   *console.Client
+	rootc   *console.Client
 	sigs    chan os.Signal
 	env     []string
 }
@@ -133,6 +139,7 @@ func (in *Init) stage2() {
 		in.log.Printf("%v", e)
 	}
 	in.vars = vars
+	in.startMux(vars.Value("ants.escape"))
 	if err := vars.WriteEnv(EnvDir); err != nil {
 		in.log.Printf("init: writing %s: %v", EnvDir, err)
 	}
@@ -141,7 +148,7 @@ func (in *Init) stage2() {
 	unix.Sethostname([]byte("ants"))
 	in.log.Printf("running the boot scripts")
 	start := time.Now()
-	ws, err := in.run(BinDir+"/ants", "boot")
+	ws, err := in.run(in.boot, BinDir+"/ants", "boot")
 	if err != nil {
 		in.log.Printf("init: cannot start the boot runner: %v", err)
 	} else if !ws.Exited() || ws.ExitStatus() != 0 {
@@ -173,7 +180,7 @@ func (in *Init) superviseForever() {
 		} else {
 			in.log.Printf("admin shell on %s (exit starts a new one; poweroff or reboot to stop)", in.ttyName)
 		}
-		ch, err := in.start(BinDir + "/antsh")
+		ch, err := in.start(in.admin, BinDir+"/antsh")
 		if err != nil {
 			in.log.Printf("init: cannot start the admin shell: %v; trying again in 5 s", err)
 			go func() { time.Sleep(5 * time.Second); shellDone <- 0 }()
@@ -182,6 +189,9 @@ func (in *Init) superviseForever() {
 		go func() { shellDone <- <-ch }()
 	}
 	startShell()
+	if in.mux != nil {
+		in.mux.Focus(in.admin)
+	}
 	var last time.Time
 	for {
 		select {
@@ -230,6 +240,74 @@ func (in *Init) openTTY() (*os.File, error) {
 	return f, nil
 }
 
+// startMux takes the console(s) for the console multiplexer: raw input, so that
+// the escape key reaches PID 1 whatever a client does; output keeps its newline
+// translation, so PID 1's own log lines still read right.
+func (in *Init) startMux(escape string) {
+	esc, err := console.ParseEscape(escape)
+	if err != nil {
+		in.log.Printf("ants.escape: %v; using ^]", err)
+		esc = console.DefaultEscape
+	}
+	var outs []io.Writer
+	var ins []*os.File
+	for _, name := range ConsoleTTYs() {
+		f, err := os.OpenFile("/dev/"+name, os.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			in.log.Printf("init: console /dev/%s: %v", name, err)
+			continue
+		}
+		if err := rawInput(int(f.Fd())); err != nil {
+			in.log.Printf("init: console /dev/%s: %v", name, err)
+		}
+		outs = append(outs, f)
+		ins = append(ins, f)
+	}
+	if len(outs) == 0 {
+		in.log.Printf("init: no console for the multiplexer; children get the console itself")
+		return
+	}
+	in.mux = console.New(outs, esc)
+	in.boot = in.mux.Client("boot scripts", 'b')
+	in.admin = in.mux.Client("admin shell", 'a')
+	in.rootc = in.mux.Client("root console", 'r')
+	in.mux.Focus(in.boot)
+	for _, f := range ins {
+		f := f
+		go in.safe("console input", func() {
+			err := in.mux.Input(f)
+			in.log.Printf("init: console input ended: %v", err)
+		})
+	}
+	k := console.KeyName(esc)
+	in.log.Printf("console: %s a admin shell, %s r root console, %s ? help", k, k, k)
+}
+
+// rawInput sets a console raw (no echo, no line editing, no signals, no output
+// translation: the ptys behind the mux do all that, and their output already ends
+// lines with \r\n; PID 1's own log writes \r\n to the console itself).
+func rawInput(fd int) error {
+	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	if err != nil {
+		return err
+	}
+	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
+	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
+	t.Cflag &^= unix.CSIZE | unix.PARENB
+	t.Cflag |= unix.CS8
+	t.Oflag &^= unix.OPOST
+	t.Cc[unix.VMIN] = 1
+	t.Cc[unix.VTIME] = 0
+	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
+}
+
+// ConsoleTTYs names every console the kernel writes to (console= on the command
+// line: serial and VGA).
+func ConsoleTTYs() []string {
+	b, _ := os.ReadFile("/sys/class/tty/console/active")
+	return strings.Fields(string(b))
+}
+
 // ConsoleTTY names the tty of the kernel's console: the last of
 // /sys/class/tty/console/active, which is the one /dev/console writes to.
 func ConsoleTTY() string {
@@ -241,13 +319,20 @@ func ConsoleTTY() string {
 	return f[len(f)-1]
 }
 
-// start starts a child on the console, in a session of its own with the console as
-// its controlling terminal, and returns the channel of its exit status.
-func (in *Init) start(path string, args ...string) (<-chan unix.WaitStatus, error) {
+// start starts a child on the console, in a session of its own with its terminal
+// (a pty of the console mux for the client, or the console itself without a mux)
+// as controlling terminal, and returns the channel of its exit status.
+func (in *Init) start(c *console.Client, path string, args ...string) (<-chan unix.WaitStatus, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = in.env
 	cmd.Dir = "/"
-	tty, err := in.openTTY()
+	var tty *os.File
+	var err error
+	if c != nil {
+		tty, err = c.NewPTY()
+	} else {
+		tty, err = in.openTTY()
+	}
 	if err == nil {
 		defer tty.Close()
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
@@ -260,8 +345,8 @@ func (in *Init) start(path string, args ...string) (<-chan unix.WaitStatus, erro
 }
 
 // run starts a child and waits for it (through the reaper).
-func (in *Init) run(path string, args ...string) (unix.WaitStatus, error) {
-	ch, err := in.start(path, args...)
+func (in *Init) run(c *console.Client, path string, args ...string) (unix.WaitStatus, error) {
+	ch, err := in.start(c, path, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,333 @@
+// Package console is the console multiplexer of PID 1: it owns the real console(s)
+// and gives each client (the boot runner, the admin shell, the root system) a pty of
+// its own. One client has the focus and talks to the console; the others' output is
+// kept in a ring buffer and shown when they get the focus back. An escape key (Ctrl-]
+// by default) and a command key switch the focus, whatever the clients are doing: the
+// mux is goroutines in PID 1 and never waits for a client.
+package console
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultEscape is Ctrl-], as in telnet.
+const DefaultEscape = 0x1d
+
+// ParseEscape reads an escape key written ^X (or a single control character).
+func ParseEscape(s string) (byte, error) {
+	switch {
+	case len(s) == 2 && s[0] == '^':
+		c := s[1]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if c < '@' || c > '_' {
+			return 0, fmt.Errorf("%q: after ^ want a letter or one of @[\\]^_", s)
+		}
+		if c == 'M' || c == 'J' || c == 'H' || c == '@' {
+			return 0, fmt.Errorf("%q is Enter, Backspace or NUL; choose another key", s)
+		}
+		return c - '@', nil
+	case len(s) == 1 && s[0] < 0x20 && s[0] != '\r' && s[0] != '\n':
+		return s[0], nil
+	}
+	return 0, fmt.Errorf("%q is not a control key; write it as ^X, for instance ^]", s)
+}
+
+// KeyName writes a control key as ^X.
+func KeyName(b byte) string {
+	if b < 0x20 {
+		return "^" + string(rune(b+'@'))
+	}
+	return string(rune(b))
+}
+
+// RingSize is how much unseen output a client keeps.
+const RingSize = 64 << 10
+
+// Client is one program on the console.
+type Client struct {
+	Name string // "admin shell", "root console"
+	Key  byte   // its command key after the escape: 'a', 'r'
+
+	mux    *Mux
+	master io.ReadWriteCloser // the pty master (or any stream in tests)
+	ring   []byte             // output while not focused
+	lost   int                // bytes that fell out of the ring
+}
+
+// Mux is the console multiplexer.
+type Mux struct {
+	mu      sync.Mutex
+	outs    []io.Writer
+	clients []*Client
+	focus   *Client
+	escape  byte
+}
+
+// New returns a mux writing to outs with the given escape key.
+func New(outs []io.Writer, escape byte) *Mux {
+	if escape == 0 {
+		escape = DefaultEscape
+	}
+	return &Mux{outs: outs, escape: escape}
+}
+
+// Escape returns the escape key.
+func (m *Mux) Escape() byte { return m.escape }
+
+// Client returns the client with the key, creating it.
+func (m *Mux) Client(name string, key byte) *Client {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, c := range m.clients {
+		if c.Key == key {
+			return c
+		}
+	}
+	c := &Client{Name: name, Key: key, mux: m}
+	m.clients = append(m.clients, c)
+	sort.Slice(m.clients, func(i, j int) bool { return m.clients[i].Key < m.clients[j].Key })
+	return c
+}
+
+// Attach connects a stream (a pty master) to the client, replacing an earlier one,
+// and copies its output until it ends.
+func (c *Client) Attach(master io.ReadWriteCloser) {
+	c.mux.mu.Lock()
+	old := c.master
+	c.master = master
+	c.mux.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	go c.copyOut(master)
+}
+
+func (c *Client) copyOut(r io.Reader) {
+	buf := make([]byte, 4096)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			c.mux.output(c, buf[:n])
+		}
+		if err != nil {
+			// A pty master reads EIO once the last holder of the slave is gone.
+			return
+		}
+	}
+}
+
+// NewPTY makes a pty for the client and attaches its master; the caller gives the
+// returned slave to the child (as its controlling terminal) and closes it after
+// starting the child.
+func (c *Client) NewPTY() (*os.File, error) {
+	master, slave, err := OpenPTY()
+	if err != nil {
+		return nil, err
+	}
+	c.Attach(master)
+	return slave, nil
+}
+
+// OpenPTY opens a new pty pair with an 80x24 window (a serial console reports none,
+// and pagers want one).
+func OpenPTY() (master, slave *os.File, err error) {
+	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open /dev/ptmx: %v", err)
+	}
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("pty number: %v", err)
+	}
+	name := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err = os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		master.Close()
+		return nil, nil, fmt.Errorf("open %s: %v", name, err)
+	}
+	unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80})
+	return master, slave, nil
+}
+
+// output handles bytes a client wrote: to the consoles if it has the focus, else to
+// its ring.
+func (m *Mux) output(c *Client, b []byte) {
+	m.mu.Lock()
+	if m.focus != c {
+		c.ring = append(c.ring, b...)
+		if over := len(c.ring) - RingSize; over > 0 {
+			c.lost += over
+			c.ring = append(c.ring[:0], c.ring[over:]...)
+		}
+		m.mu.Unlock()
+		return
+	}
+	outs := m.outs
+	m.mu.Unlock()
+	for _, w := range outs {
+		w.Write(b)
+	}
+}
+
+// Notice writes a line of the mux's own on the consoles.
+func (m *Mux) Notice(format string, args ...any) {
+	msg := "\r\n[ants: " + fmt.Sprintf(format, args...) + "]\r\n"
+	m.mu.Lock()
+	outs := m.outs
+	m.mu.Unlock()
+	for _, w := range outs {
+		io.WriteString(w, msg)
+	}
+}
+
+// Focus gives c the console and shows what it printed while it had not.
+func (m *Mux) Focus(c *Client) {
+	m.mu.Lock()
+	if m.focus == c {
+		m.mu.Unlock()
+		return
+	}
+	m.focus = c
+	pending, lost := c.ring, c.lost
+	c.ring, c.lost = nil, 0
+	outs := m.outs
+	m.mu.Unlock()
+	msg := fmt.Sprintf("\r\n[ants: %s; %s ? for help]\r\n", c.Name, KeyName(m.escape))
+	if lost > 0 {
+		msg += fmt.Sprintf("[ants: %d bytes of earlier output lost]\r\n", lost)
+	}
+	for _, w := range outs {
+		io.WriteString(w, msg)
+		w.Write(pending)
+	}
+}
+
+// Focused returns the client with the focus.
+func (m *Mux) Focused() *Client {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.focus
+}
+
+// Help is the one-line help of the escape key.
+func (m *Mux) Help() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var keys []string
+	for _, c := range m.clients {
+		keys = append(keys, fmt.Sprintf("%c %s", c.Key, c.Name))
+	}
+	e := KeyName(m.escape)
+	return fmt.Sprintf("%s then: %s, l list, ? help, %s sends %s", e, strings.Join(keys, ", "), e, e)
+}
+
+func (m *Mux) list() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var b strings.Builder
+	for _, c := range m.clients {
+		mark := " "
+		if c == m.focus {
+			mark = "*"
+		}
+		state := "running"
+		if c.master == nil {
+			state = "not started"
+		}
+		fmt.Fprintf(&b, "%s %c %-13s %s, %d bytes unseen\r\n", mark, c.Key, c.Name, state, len(c.ring))
+	}
+	return b.String()
+}
+
+// Input reads one console's keys for ever: bytes go to the focused client, except
+// the escape key and the command key after it.
+func (m *Mux) Input(r io.Reader) error {
+	buf := make([]byte, 256)
+	esc := false
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			esc = m.keys(buf[:n], esc)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// keys handles a chunk of input; esc says whether the escape key came last.
+func (m *Mux) keys(b []byte, esc bool) bool {
+	start := 0
+	for i, c := range b {
+		if !esc {
+			if c == m.escape {
+				m.send(b[start:i])
+				esc = true
+			}
+			continue
+		}
+		esc = false
+		start = i + 1
+		m.command(c)
+	}
+	if !esc {
+		m.send(b[start:])
+	}
+	return esc
+}
+
+func (m *Mux) command(c byte) {
+	switch c {
+	case m.escape:
+		m.send([]byte{c})
+	case 'l', 'L':
+		m.Notice("consoles:\r\n%s", strings.TrimRight(m.list(), "\r\n"))
+	case '?', 'h':
+		m.Notice("%s", m.Help())
+	default:
+		m.mu.Lock()
+		var target *Client
+		for _, cl := range m.clients {
+			if cl.Key == c || cl.Key == c+('a'-'A') {
+				target = cl
+			}
+		}
+		m.mu.Unlock()
+		if target == nil {
+			m.Notice("no console on %q; %s", string(rune(c)), m.Help())
+			return
+		}
+		m.Focus(target)
+	}
+}
+
+func (m *Mux) send(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	m.mu.Lock()
+	c := m.focus
+	var w io.Writer
+	if c != nil {
+		w = c.master
+	}
+	m.mu.Unlock()
+	if w != nil {
+		w.Write(b)
+	}
+}

@@ -1,0 +1,183 @@
+package console
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeMaster is a client stream: what the mux writes to it is kept in in; Emit
+// makes the "program" print.
+type fakeMaster struct {
+	mu sync.Mutex
+	in bytes.Buffer
+	pr *io.PipeReader
+	pw *io.PipeWriter
+}
+
+func newFake() *fakeMaster {
+	f := &fakeMaster{}
+	f.pr, f.pw = io.Pipe()
+	return f
+}
+func (f *fakeMaster) Read(b []byte) (int, error) { return f.pr.Read(b) }
+func (f *fakeMaster) Write(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.in.Write(b)
+}
+func (f *fakeMaster) Close() error  { return f.pw.Close() }
+func (f *fakeMaster) Emit(s string) { f.pw.Write([]byte(s)) }
+func (f *fakeMaster) Got() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.in.String()
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func waitFor(t *testing.T, what string, f func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if f() {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestParseEscape(t *testing.T) {
+	for in, want := range map[string]byte{"^]": 0x1d, "^a": 1, "^A": 1, "^\\": 0x1c, "^_": 0x1f, "\x1d": 0x1d} {
+		got, err := ParseEscape(in)
+		if err != nil || got != want {
+			t.Errorf("ParseEscape(%q) = %#x, %v; want %#x", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "]", "^", "^1", "^M", "^J", "^H", "^@", "ctrl-]", "\r", "a"} {
+		if _, err := ParseEscape(in); err == nil {
+			t.Errorf("ParseEscape(%q): no error", in)
+		}
+	}
+	if KeyName(0x1d) != "^]" {
+		t.Errorf("KeyName(0x1d) = %q", KeyName(0x1d))
+	}
+}
+
+func setup(t *testing.T) (*Mux, *syncBuf, *fakeMaster, *fakeMaster) {
+	out := &syncBuf{}
+	m := New([]io.Writer{out}, 0)
+	admin, root := newFake(), newFake()
+	a := m.Client("admin shell", 'a')
+	r := m.Client("root console", 'r')
+	a.Attach(admin)
+	r.Attach(root)
+	m.Focus(a)
+	return m, out, admin, root
+}
+
+func TestKeysGoToTheFocusedClient(t *testing.T) {
+	m, _, admin, root := setup(t)
+	m.keys([]byte("ls\r"), false)
+	if admin.Got() != "ls\r" || root.Got() != "" {
+		t.Fatalf("admin got %q, root got %q", admin.Got(), root.Got())
+	}
+	// Escape, r: the root gets the focus; the command key is not sent anywhere.
+	esc := m.keys([]byte("x\x1dry"), false)
+	if esc || admin.Got() != "ls\rx" || root.Got() != "y" {
+		t.Fatalf("after ^]r: admin %q, root %q, esc %v", admin.Got(), root.Got(), esc)
+	}
+	// The escape split across reads still works.
+	if !m.keys([]byte("\x1d"), false) {
+		t.Fatal("a lone escape at the end of a read is forgotten")
+	}
+	m.keys([]byte("az"), true)
+	if admin.Got() != "ls\rxz" {
+		t.Fatalf("after a split ^] a: admin %q", admin.Got())
+	}
+	// Escape twice sends one escape.
+	m.keys([]byte("\x1d\x1d"), false)
+	if admin.Got() != "ls\rxz\x1d" {
+		t.Fatalf("^]^]: admin %q", admin.Got())
+	}
+	// Ctrl-C goes through as a byte (the pty makes it SIGINT for its own group).
+	m.keys([]byte{3}, false)
+	if !strings.HasSuffix(admin.Got(), "\x03") || strings.Contains(root.Got(), "\x03") {
+		t.Fatalf("^C went to the wrong client: admin %q root %q", admin.Got(), root.Got())
+	}
+}
+
+func TestUnfocusedOutputIsKeptAndShownOnFocus(t *testing.T) {
+	m, out, admin, root := setup(t)
+	admin.Emit("admin-1 ")
+	waitFor(t, "admin output", func() bool { return strings.Contains(out.String(), "admin-1") })
+	root.Emit("root-while-hidden")
+	time.Sleep(20 * time.Millisecond)
+	if strings.Contains(out.String(), "root-while-hidden") {
+		t.Fatal("an unfocused client reached the console")
+	}
+	m.keys([]byte("\x1dr"), false)
+	waitFor(t, "replay", func() bool { return strings.Contains(out.String(), "root-while-hidden") })
+	if !strings.Contains(out.String(), "[ants: root console; ^] ? for help]") {
+		t.Errorf("no focus notice in %q", out.String())
+	}
+	// Shown once: switching back and forth does not repeat it.
+	m.keys([]byte("\x1da\x1dr"), false)
+	if strings.Count(out.String(), "root-while-hidden") != 1 {
+		t.Errorf("replayed twice: %q", out.String())
+	}
+}
+
+func TestRingKeepsTheLatestOutput(t *testing.T) {
+	m, out, _, root := setup(t)
+	big := strings.Repeat("x", RingSize) + "TAIL"
+	root.Emit(big)
+	waitFor(t, "ring", func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return bytes.HasSuffix(m.clients[1].ring, []byte("TAIL"))
+	})
+	m.keys([]byte("\x1dr"), false)
+	s := out.String()
+	if !strings.Contains(s, "4 bytes of earlier output lost") || !strings.HasSuffix(s, "TAIL") {
+		t.Errorf("ring replay: %d bytes, tail %q", len(s), s[len(s)-60:])
+	}
+}
+
+func TestHelpListAndUnknownKey(t *testing.T) {
+	m, out, admin, _ := setup(t)
+	m.keys([]byte("\x1d?\x1dl\x1dz"), false)
+	s := out.String()
+	for _, w := range []string{"^] then: a admin shell, r root console, l list, ? help", "* a admin shell", "no console on \"z\""} {
+		if !strings.Contains(s, w) {
+			t.Errorf("want %q in %q", w, s)
+		}
+	}
+	if admin.Got() != "" {
+		t.Errorf("command keys leaked to the client: %q", admin.Got())
+	}
+}
+
+func TestOpenPTY(t *testing.T) {
+	master, slave, err := OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys here: %v", err)
+	}
+	defer master.Close()
+	slave.Write([]byte("hello\n"))
+	buf := make([]byte, 64)
+	n, _ := master.Read(buf)
+	if !strings.HasPrefix(string(buf[:n]), "hello") {
+		t.Errorf("read %q from the master", buf[:n])
+	}
+	slave.Close()
+}
