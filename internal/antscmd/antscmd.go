@@ -207,7 +207,9 @@ func conf(args []string, out io.Writer) error {
 	for _, p := range cl {
 		onCmdline[p.Key] = true
 	}
-	s := bootvar.NewSet()
+	// Apply on an empty set: a value refused by its check then leaves no trace,
+	// and /env keeps what it had.
+	s := &bootvar.Set{}
 	var kept []bootvar.Param
 	for _, p := range params {
 		if !onCmdline[p.Key] {
@@ -218,11 +220,9 @@ func conf(args []string, out io.Writer) error {
 	for _, e := range errs {
 		fmt.Fprintf(out, "ants conf: %v\n", e)
 	}
-	for _, p := range kept {
-		if v, ok := s.Get(p.Key); ok {
-			if err := bootvar.WriteVar(EnvDir, p.Key, v); err != nil {
-				return err
-			}
+	for _, n := range s.Names() {
+		if err := bootvar.WriteVar(EnvDir, n, s.Value(n)); err != nil {
+			return err
 		}
 	}
 	return nil

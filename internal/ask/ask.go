@@ -23,6 +23,7 @@ type Asker struct {
 	// Shell runs a shell on the console for the answer "sh"; nil refuses it.
 	Shell  func() error
 	helped bool
+	lastCR bool // the last line ended in \r: a \n right after it is part of it
 }
 
 // Ask asks for name, offering offer, until it gets a valid answer. On end of input
@@ -34,7 +35,7 @@ func (a *Asker) Ask(name, offer string) (string, error) {
 	}
 	for {
 		fmt.Fprintf(a.Out, "%s [%s]: ", name, offer)
-		line, err := readLine(a.In)
+		line, err := a.readLine()
 		if err != nil && line == "" {
 			fmt.Fprintln(a.Out)
 			return offer, ErrNoAnswer
@@ -69,13 +70,20 @@ func (a *Asker) Ask(name, offer string) (string, error) {
 	}
 }
 
-// readLine reads up to a newline, one byte at a time.
-func readLine(r io.Reader) (string, error) {
+// readLine reads up to a newline, one byte at a time. A line may end in \n, \r or
+// \r\n; the \n of a \r\n is dropped at the start of the next line.
+func (a *Asker) readLine() (string, error) {
+	r := a.In
 	var b strings.Builder
 	var c [1]byte
 	for {
 		n, err := r.Read(c[:])
 		if n == 1 {
+			if c[0] == '\n' && b.Len() == 0 && a.lastCR {
+				a.lastCR = false
+				continue
+			}
+			a.lastCR = c[0] == '\r'
 			if c[0] == '\n' || c[0] == '\r' {
 				return b.String(), nil
 			}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ants/ants/internal/bootvar"
@@ -140,25 +141,35 @@ func (r *Runner) RunScript(ctx context.Context, path string) error {
 		}
 		return &ScriptError{File: path, What: "syntax error: " + err.Error(), Status: 2}
 	}
+	// The interpreter tells the call handler where each command stands; pipelines
+	// call it from several goroutines.
+	var mu sync.Mutex
 	var lastCall []string
+	lastLine := 0
 	sh, err := interp.New(
 		interp.StdIO(r.Stdin, r.Stdout, r.Stderr),
 		interp.Env(expand.ListEnviron(r.Env()...)),
 		interp.Dir("/"),
 		interp.Params("-e", "--", path),
 		interp.CallHandler(func(ctx context.Context, args []string) ([]string, error) {
+			mu.Lock()
 			lastCall = append(lastCall[:0], args...)
+			lastLine = int(interp.HandlerCtx(ctx).Pos.Line())
+			mu.Unlock()
 			return args, nil
 		}),
 	)
 	if err != nil {
 		return &ScriptError{File: path, What: err.Error(), Status: 1}
 	}
-	for _, st := range f.Stmts {
-		lastCall = lastCall[:0]
+	for i, st := range f.Stmts {
+		mu.Lock()
+		lastCall, lastLine = lastCall[:0], 0
+		mu.Unlock()
 		err := sh.Run(ctx, st)
+		exited := sh.Exited()
 		if err == nil {
-			if sh.Exited() {
+			if exited {
 				return nil
 			}
 			continue
@@ -168,16 +179,25 @@ func (r *Runner) RunScript(ctx context.Context, path string) error {
 		if errors.As(err, &es) {
 			status = int(es)
 		}
-		line, what := describeFailure(st, lastCall, status, err)
+		// As with sh -e: a failure inside && or || does not end the script, but the
+		// script's status is its last statement's.
+		if !exited && i < len(f.Stmts)-1 {
+			continue
+		}
+		mu.Lock()
+		line, what := describeFailure(st, lastCall, lastLine, status, err)
+		mu.Unlock()
 		return &ScriptError{File: path, Line: line, What: what, Status: status}
 	}
 	return nil
 }
 
-// describeFailure finds the line of the command that failed inside statement st (the
-// last command called, found by name) and words the failure.
-func describeFailure(st *syntax.Stmt, last []string, status int, err error) (int, string) {
-	line := int(st.Pos().Line())
+// describeFailure words the failure of statement st: the last command called, at
+// the line the interpreter gave for it.
+func describeFailure(st *syntax.Stmt, last []string, line, status int, err error) (int, string) {
+	if line == 0 {
+		line = int(st.Pos().Line())
+	}
 	if len(last) == 0 {
 		if _, ok := err.(interp.ExitStatus); ok {
 			return line, fmt.Sprintf("exit status %d", status)
@@ -185,29 +205,14 @@ func describeFailure(st *syntax.Stmt, last []string, status int, err error) (int
 		return line, err.Error()
 	}
 	name := last[0]
-	found := false
-	syntax.Walk(st, func(n syntax.Node) bool {
-		if found {
-			return false
-		}
-		if ce, ok := n.(*syntax.CallExpr); ok && len(ce.Args) > 0 {
-			if lit := ce.Args[0].Lit(); lit == name || (lit != "" && strings.Contains(name, lit)) {
-				line = int(ce.Pos().Line())
-				found = true
-				return false
-			}
-		}
-		return true
-	})
 	what := fmt.Sprintf("'%s' exited %d", strings.Join(last, " "), status)
-	switch status {
-	case 127:
-		what = fmt.Sprintf("'%s': command not found (exit 127)", name)
-	case 126:
-		what = fmt.Sprintf("'%s': not executable (exit 126)", name)
-	}
-	if name == "exit" {
+	switch {
+	case name == "exit":
 		what = fmt.Sprintf("exit %d", status)
+	case status == 127:
+		what = fmt.Sprintf("'%s': command not found (exit 127)", name)
+	case status == 126:
+		what = fmt.Sprintf("'%s': not executable (exit 126)", name)
 	}
 	return line, what
 }

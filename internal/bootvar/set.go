@@ -39,8 +39,11 @@ func NewSet() *Set {
 	return s
 }
 
-// Set puts value on top of name's layers.
+// Set puts value on top of name's layers. A zero Set is empty and usable.
 func (s *Set) Set(name, value, src string) {
+	if s.layers == nil {
+		s.layers = map[string][]entry{}
+	}
 	l := s.layers[name]
 	if n := len(l); n > 0 && l[n-1].src == src {
 		l[n-1].value = value

@@ -28,7 +28,9 @@ type Log struct {
 	Console io.Writer // may be nil
 	File    io.Writer // may be nil
 	Prefix  string    // "ants", "boot"
-	Now     func() time.Duration
+	// CRLF ends console lines with \r\n, for a console in raw mode (PID 1's).
+	CRLF bool
+	Now  func() time.Duration
 }
 
 // New returns a log with the given prefix writing to console.
@@ -80,9 +82,11 @@ func (l *Log) Line(msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.Console != nil {
-		// The console may be raw (the mux sets it so): end lines with \r\n, which a
-		// cooked tty shows the same.
-		io.WriteString(l.Console, strings.ReplaceAll(b.String(), "\n", "\r\n"))
+		if l.CRLF {
+			io.WriteString(l.Console, strings.ReplaceAll(b.String(), "\n", "\r\n"))
+		} else {
+			io.WriteString(l.Console, b.String())
+		}
 	}
 	if l.File != nil {
 		io.WriteString(l.File, b.String())

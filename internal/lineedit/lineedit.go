@@ -185,7 +185,7 @@ func (e *Editor) finish() string {
 	if strings.TrimSpace(s) != "" && (len(e.History) == 0 || e.History[len(e.History)-1] != s) {
 		e.History = append(e.History, s)
 		max := e.MaxHistory
-		if max == 0 {
+		if max <= 0 {
 			max = 500
 		}
 		if len(e.History) > max {

@@ -58,6 +58,7 @@ func Main() {
 	sigchld := make(chan os.Signal, 16)
 	signal.Notify(sigchld, unix.SIGCHLD)
 	in.log = klog.New("ants", os.Stdout)
+	in.log.CRLF = true // the console is raw once the mux has it; \r\n reads right either way
 	defer func() {
 		// Whatever happened above, PID 1 stays and keeps a shell on the console.
 		if r := recover(); r != nil {
