@@ -32,8 +32,17 @@ $(BUILD)/bin/mkuimage: go.mod go.sum
 $(INITRAMFS): $(SOURCES) $(BUILD)/bin/mkuimage $(BUILD)/vmlinuz
 	$(GO) run ./initramfs -kernel $(KERNEL_DIR) $(if $(MODULES),-modules $(MODULES)) -compress $(COMPRESS) -o $@
 
-run: all deps
-	qemu/run.sh $(BUILD)/vmlinuz $(INITRAMFS) $(APPEND)
+# The demo root: a small root system from Debian's busybox-static, on an ext4 disk
+# image that keeps what you write across runs (delete it to start afresh).
+DEMOROOT := $(BUILD)/demoroot
+DEMODISK := $(BUILD)/demoroot.img
+
+$(DEMODISK): | deps
+	qemu/mkdemoroot.sh $(DEMOROOT)
+	qemu/mkdisk.sh -p -L demoroot $(DEMOROOT) $@
+
+run: all deps $(DEMODISK)
+	ANTS_DISK=$(DEMODISK) qemu/run.sh $(BUILD)/vmlinuz $(INITRAMFS) root=LABEL=demoroot rootwait $(APPEND)
 
 # unit: pure Go tests and host tests (those needing root skip without it).
 unit:
@@ -46,4 +55,4 @@ vmtest: all deps
 test: unit vmtest
 
 clean:
-	rm -rf $(BUILD)/work $(BUILD)/bin $(INITRAMFS) $(BUILD)/vmlinuz $(BUILD)/vmlogs
+	rm -rf $(BUILD)/work $(BUILD)/bin $(INITRAMFS) $(BUILD)/vmlinuz $(BUILD)/vmlogs $(DEMODISK)

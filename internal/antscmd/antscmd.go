@@ -68,6 +68,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = modprobe(args[1:], stdout)
 	case "boot":
 		return bootCmd(stdin, stdout, stderr)
+	case "root-child":
+		return rootChild(args[1:], stderr)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0

@@ -44,13 +44,14 @@ type Init struct {
 	boot    *console.Client
 	admin   *console.Client
 	rootc   *console.Client
+	root    *rootSys
 	sigs    chan os.Signal
 	env     []string
 }
 
 // Main is PID 1. It does not return.
 func Main() {
-	in := &Init{}
+	in := &Init{root: newRootSys()}
 	// Signals first: as PID 1, SIGTERM/SIGINT/SIGHUP left to Go's defaults would end
 	// the process (and panic the kernel) before any handler exists.
 	in.sigs = make(chan os.Signal, 16)
@@ -147,6 +148,8 @@ func (in *Init) stage2() {
 	in.log.Printf("boot variables in %s: %s", EnvDir, strings.Join(vars.CmdlineWords(), " "))
 	in.env = childEnv()
 	unix.Sethostname([]byte("ants"))
+	setupCgroups(in)
+	go in.safe("control socket", in.serveCtl)
 	in.log.Printf("running the boot scripts")
 	start := time.Now()
 	ws, err := in.run(in.boot, BinDir+"/ants", "boot")
@@ -155,6 +158,18 @@ func (in *Init) stage2() {
 	} else if !ws.Exited() || ws.ExitStatus() != 0 {
 		in.log.Printf("boot runner %s after %d ms", Describe(ws), time.Since(start).Milliseconds())
 	}
+	in.autoStartRoot()
+}
+
+// setupCgroups mounts cgroup2 (nsdelegate: a root with its own cgroup namespace
+// manages its subtree) and hands the controllers down.
+func setupCgroups(in *Init) {
+	m := Mount{Source: "cgroup2", Target: cgroupRoot, FSType: "cgroup2", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, Data: "nsdelegate"}
+	if err := m.Do(); err != nil {
+		in.log.Printf("init: %v", err)
+		return
+	}
+	os.WriteFile(cgroupRoot+"/cgroup.subtree_control", []byte("+cpu +io +memory +pids"), 0o644)
 }
 
 // superviseForever keeps an admin shell on the console and handles power signals.
@@ -190,7 +205,7 @@ func (in *Init) superviseForever() {
 		go func() { shellDone <- <-ch }()
 	}
 	startShell()
-	if in.mux != nil {
+	if in.mux != nil && in.mux.Focused() != in.rootc {
 		in.mux.Focus(in.admin)
 	}
 	var last time.Time
@@ -203,6 +218,8 @@ func (in *Init) superviseForever() {
 			}
 			last = time.Now()
 			in.safe("shell", startShell)
+		case ev := <-in.root.events:
+			in.safe("root exit", func() { in.rootExited(ev) })
 		case s := <-in.sigs:
 			sig := s.(syscall.Signal)
 			a, ok := power.BySignal(sig)
@@ -324,6 +341,13 @@ func ConsoleTTY() string {
 // (a pty of the console mux for the client, or the console itself without a mux)
 // as controlling terminal, and returns the channel of its exit status.
 func (in *Init) start(c *console.Client, path string, args ...string) (<-chan unix.WaitStatus, error) {
+	ch, _, err := in.startWith(c, nil, path, args...)
+	return ch, err
+}
+
+// startWith is start with more process attributes (namespaces, cgroup); it also
+// returns the child's pid.
+func (in *Init) startWith(c *console.Client, attrs func(*syscall.SysProcAttr), path string, args ...string) (<-chan unix.WaitStatus, int, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = in.env
 	cmd.Dir = "/"
@@ -342,7 +366,14 @@ func (in *Init) start(c *console.Client, path string, args ...string) (<-chan un
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
-	return in.reaper.Start(cmd)
+	if attrs != nil {
+		attrs(cmd.SysProcAttr)
+	}
+	ch, err := in.reaper.Start(cmd)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ch, cmd.Process.Pid, nil
 }
 
 // run starts a child and waits for it (through the reaper).
@@ -370,6 +401,9 @@ func childEnv() []string {
 
 // shutdown stops every process, syncs, unmounts and ends with reboot(2).
 func (in *Init) shutdown(a power.Action) {
+	if err := in.stopRoot(stopGrace); err != nil {
+		in.log.Printf("%s: %v", a.Verb, err)
+	}
 	in.log.Printf("%s: stopping all processes", a.Verb)
 	unix.Kill(-1, unix.SIGTERM)
 	deadline := time.Now().Add(3 * time.Second)

@@ -1,0 +1,385 @@
+package pid1
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/power"
+	"github.com/ants/ants/internal/rootsys"
+	"golang.org/x/sys/unix"
+)
+
+// CtlSocket is where rootctl talks to PID 1.
+const CtlSocket = "/run/ants/ctl"
+
+// cgroupRoot is cgroup2, mounted by PID 1; each start of the root gets a fresh
+// cgroup under it, entered at clone time, with a cgroup namespace of its own.
+const cgroupRoot = "/sys/fs/cgroup"
+
+// stopGrace is how long the root's init gets after SIGTERM before SIGKILL.
+const stopGrace = 10 * time.Second
+
+// Root system states.
+const (
+	rootStopped  = "stopped"
+	rootRunning  = "running"
+	rootStopping = "stopping"
+)
+
+// rootSys is PID 1's view of the root system.
+type rootSys struct {
+	mu      sync.Mutex
+	state   string
+	src     rootsys.Source
+	pid     int
+	started time.Time
+	starts  int
+	last    string        // how the last one ended
+	exited  chan struct{} // closed when the current one is gone
+	cgroup  string
+	events  chan rootEvent
+}
+
+type rootEvent struct {
+	ws     unix.WaitStatus
+	src    rootsys.Source
+	runFor time.Duration
+}
+
+func newRootSys() *rootSys {
+	return &rootSys{state: rootStopped, events: make(chan rootEvent, 4)}
+}
+
+// rootVars reads the boot variables as they stand (/env), with overrides.
+func rootVars(over map[string]string) func(string) string {
+	env, _ := bootvar.ReadEnv(EnvDir)
+	return func(k string) string {
+		if v, ok := over[k]; ok {
+			return v
+		}
+		return env[k]
+	}
+}
+
+// startRoot starts the root system from src.
+func (in *Init) startRoot(src rootsys.Source) (int, error) {
+	r := in.root
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != rootStopped {
+		return 0, fmt.Errorf("the root system is %s (pid %d); rootctl stop or restart first", r.state, r.pid)
+	}
+	if src.Kind == rootsys.None {
+		return 0, fmt.Errorf("no root configured: set root= or venti= (rootctl start venti=tcp!HOST!PORT)")
+	}
+	os.Remove(rootsys.ErrFile)
+	r.starts++
+	cg, cgfd := in.newCgroup(r.starts)
+	attrs := func(a *syscall.SysProcAttr) {
+		a.Cloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP
+		// An init has no controlling terminal: its getty or shell takes the console
+		// (the pty) as its own, which it could not if init held it.
+		a.Setctty = false
+		if cgfd >= 0 {
+			a.UseCgroupFD, a.CgroupFD = true, cgfd
+		}
+	}
+	ch, pid, err := in.startWith(in.rootc, attrs, BinDir+"/ants", "root-child", src.Encode())
+	if cgfd >= 0 {
+		unix.Close(cgfd)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("starting the root system: %v", err)
+	}
+	r.state, r.src, r.pid, r.started, r.cgroup = rootRunning, src, pid, time.Now(), cg
+	r.exited = make(chan struct{})
+	exited := r.exited
+	in.log.Printf("root system: starting from %s (pid %d); its console has the focus", src, pid)
+	if in.mux != nil {
+		in.mux.Focus(in.rootc)
+	}
+	go in.safe("root wait", func() {
+		ws := <-ch
+		r.mu.Lock()
+		stopping := r.state == rootStopping
+		runFor := time.Since(r.started)
+		r.state, r.pid = rootStopped, 0
+		r.last = Describe(ws)
+		cg := r.cgroup
+		r.mu.Unlock()
+		close(exited)
+		removeCgroup(cg)
+		if !stopping {
+			r.events <- rootEvent{ws: ws, src: src, runFor: runFor}
+		}
+	})
+	return pid, nil
+}
+
+// stopRoot stops the root: SIGTERM to its init, a grace period, then SIGKILL, which
+// ends its whole PID namespace. Its mounts go with its mount namespace; processes
+// stuck in D state on a dead server do not hold the caller.
+func (in *Init) stopRoot(grace time.Duration) error {
+	r := in.root
+	r.mu.Lock()
+	if r.state == rootStopped {
+		r.mu.Unlock()
+		return nil
+	}
+	r.state = rootStopping
+	pid, exited := r.pid, r.exited
+	r.mu.Unlock()
+	in.log.Printf("root system: stopping (SIGTERM to pid %d, SIGKILL after %v)", pid, grace)
+	unix.Kill(pid, unix.SIGTERM)
+	select {
+	case <-exited:
+		in.log.Printf("root system: stopped")
+		return nil
+	case <-time.After(grace):
+	}
+	in.log.Printf("root system: init still running after %v; SIGKILL to its PID namespace", grace)
+	unix.Kill(pid, unix.SIGKILL)
+	select {
+	case <-exited:
+		in.log.Printf("root system: stopped")
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("the root's init (pid %d) is still there 5 s after SIGKILL", pid)
+	}
+}
+
+// rootExited applies the policy when the root's init ends by itself.
+func (in *Init) rootExited(ev rootEvent) {
+	ws := ev.ws
+	in.log.Printf("root system: init %s after %s", Describe(ws), ev.runFor.Round(time.Millisecond))
+	if b, err := os.ReadFile(rootsys.ErrFile); err == nil && len(b) > 0 {
+		in.log.Printf("root system: %s", strings.TrimSpace(string(b)))
+	}
+	// reboot(2) inside a PID namespace ends its init with SIGHUP (reboot) or SIGINT
+	// (power off, halt): the root asked for the machine.
+	if ws.Signaled() {
+		switch ws.Signal() {
+		case unix.SIGINT:
+			a, _ := power.ByName("poweroff")
+			in.shutdown(a)
+			return
+		case unix.SIGHUP:
+			a, _ := power.ByName("reboot")
+			in.shutdown(a)
+			return
+		}
+	}
+	if ws.Exited() && ws.ExitStatus() == rootsys.ExitSource {
+		if names := in.askAgain(); len(names) > 0 {
+			in.log.Printf("root system: asking again for %s", strings.Join(names, " and "))
+			if in.mux != nil {
+				in.mux.Focus(in.boot)
+			}
+			in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
+			in.autoStartRoot()
+			return
+		}
+	}
+	policy := rootVars(nil)("ants.onrootexit")
+	switch policy {
+	case "restart":
+		if ev.runFor < 5*time.Second {
+			in.log.Printf("root system: it lived less than 5 s; not restarting (rootctl start to try again)")
+			break
+		}
+		in.log.Printf("root system: restarting (ants.onrootexit=restart)")
+		if _, err := in.startRoot(ev.src); err != nil {
+			in.log.Printf("root system: %v", err)
+		}
+		return
+	case "poweroff", "reboot":
+		a, _ := power.ByName(policy)
+		in.shutdown(a)
+		return
+	}
+	in.log.Printf("root system: down; admin shell (rootctl start to start it again)")
+	if in.mux != nil {
+		in.mux.Focus(in.admin)
+	}
+}
+
+// askAgain names the root variables the command line set to "ask".
+func (in *Init) askAgain() []string {
+	var names []string
+	for _, n := range []string{"root", "venti"} {
+		if in.vars != nil && in.vars.Value(n) == bootvar.Ask {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// autoStartRoot starts the root if the variables name one.
+func (in *Init) autoStartRoot() {
+	src, err := rootsys.FromVars(rootVars(nil))
+	if err != nil {
+		in.log.Printf("root system: %v; admin shell only", err)
+		return
+	}
+	if src.Kind == rootsys.None {
+		in.log.Printf("no root configured (root=, venti=): admin shell only")
+		return
+	}
+	if _, err := in.startRoot(src); err != nil {
+		in.log.Printf("root system: %v", err)
+	}
+}
+
+func (in *Init) rootStatus() string {
+	r := in.root
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "state: %s\n", r.state)
+	if r.state != rootStopped || r.starts > 0 {
+		fmt.Fprintf(&b, "source: %s\n", r.src)
+		fmt.Fprintf(&b, "init: %s\n", r.src.Init)
+	}
+	if r.pid != 0 {
+		fmt.Fprintf(&b, "pid: %d\n", r.pid)
+		fmt.Fprintf(&b, "uptime: %s\n", time.Since(r.started).Round(time.Second))
+	}
+	fmt.Fprintf(&b, "starts: %d\n", r.starts)
+	if r.last != "" {
+		fmt.Fprintf(&b, "last exit: %s\n", r.last)
+	}
+	return b.String()
+}
+
+// newCgroup makes a fresh cgroup for a start of the root and opens it for
+// CLONE_INTO_CGROUP; -1 when cgroup2 is not there (the root then shares PID 1's).
+func (in *Init) newCgroup(n int) (string, int) {
+	dir := filepath.Join(cgroupRoot, fmt.Sprintf("root-%d", n))
+	if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
+		in.log.Printf("root system: cgroup %s: %v; the root shares PID 1's cgroup", dir, err)
+		return "", -1
+	}
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return dir, -1
+	}
+	return dir, fd
+}
+
+// removeCgroup removes a root's cgroup tree, deepest first.
+func removeCgroup(dir string) {
+	if dir == "" {
+		return
+	}
+	var dirs []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
+	for _, d := range dirs {
+		unix.Rmdir(d)
+	}
+}
+
+// serveCtl answers rootctl on the control socket.
+func (in *Init) serveCtl() {
+	os.Remove(CtlSocket)
+	l, err := net.Listen("unix", CtlSocket)
+	if err != nil {
+		in.log.Printf("init: control socket %s: %v; rootctl will not work", CtlSocket, err)
+		return
+	}
+	os.Chmod(CtlSocket, 0o600)
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			time.Sleep(100 * time.Millisecond)
+			continue
+		}
+		go in.safe("rootctl", func() { in.ctl(c) })
+	}
+}
+
+// ctl handles one rootctl request: a line "VERB [NAME=VALUE ...]"; the answer is
+// text lines, the last "ok" or "error: ...".
+func (in *Init) ctl(c net.Conn) {
+	defer c.Close()
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil && line == "" {
+		return
+	}
+	f := strings.Fields(line)
+	reply := func(text string, err error) {
+		if text != "" && !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		if err != nil {
+			fmt.Fprintf(c, "%serror: %v\n", text, err)
+			return
+		}
+		fmt.Fprintf(c, "%sok\n", text)
+	}
+	if len(f) == 0 {
+		reply("", fmt.Errorf("empty request"))
+		return
+	}
+	over := map[string]string{}
+	for _, kv := range f[1:] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			reply("", fmt.Errorf("%q is not NAME=VALUE", kv))
+			return
+		}
+		if err := bootvar.Validate(k, v); err != nil {
+			reply("", fmt.Errorf("%s: %v", k, err))
+			return
+		}
+		over[k] = v
+	}
+	if len(over) > 0 && f[0] != "start" && f[0] != "restart" {
+		reply("", fmt.Errorf("%s takes no variables", f[0]))
+		return
+	}
+	start := func() (string, error) {
+		src, err := rootsys.FromVars(rootVars(over))
+		if err != nil {
+			return "", err
+		}
+		for k, v := range over {
+			bootvar.WriteVar(EnvDir, k, v)
+		}
+		pid, err := in.startRoot(src)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("started from %s, pid %d", src, pid), nil
+	}
+	switch f[0] {
+	case "status":
+		reply(in.rootStatus(), nil)
+	case "stop":
+		reply("", in.stopRoot(stopGrace))
+	case "start":
+		reply(start())
+	case "restart":
+		if err := in.stopRoot(stopGrace); err != nil {
+			reply("", err)
+			return
+		}
+		reply(start())
+	default:
+		reply("", fmt.Errorf("unknown request %q; want status, start, stop or restart", f[0]))
+	}
+}

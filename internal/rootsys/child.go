@@ -1,0 +1,291 @@
+package rootsys
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ants/ants/internal/blockid"
+	"golang.org/x/sys/unix"
+)
+
+// Exit codes of the root child, for PID 1 to tell a bad source from the rest.
+const (
+	ExitSource = 3 // the root could not be found or mounted
+	ExitSetup  = 4 // mounted, but the namespace, pivot or init failed
+)
+
+// Where the child mounts the root, inside its own mount namespace (the admin
+// namespace sees an empty directory).
+const (
+	MountPoint = "/run/ants/root"
+	ErrFile    = "/run/ants/root.err"
+)
+
+// Encode and Decode carry a Source to the child on its command line.
+func (s Source) Encode() string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// Decode reads a Source written by Encode.
+func Decode(arg string) (Source, error) {
+	var s Source
+	err := json.Unmarshal([]byte(arg), &s)
+	return s, err
+}
+
+// ChildError is a failure of the root child, with the exit code it means.
+type ChildError struct {
+	Code int
+	Err  error
+}
+
+func (e *ChildError) Error() string { return e.Err.Error() }
+
+func sourceErr(format string, args ...any) error {
+	return &ChildError{ExitSource, fmt.Errorf(format, args...)}
+}
+
+func setupErr(format string, args ...any) error {
+	return &ChildError{ExitSetup, fmt.Errorf(format, args...)}
+}
+
+// Child is the root child: PID 1 of the root's new PID namespace, in a new mount
+// namespace. It mounts the root, gives it /proc, /sys, /dev, /dev/pts, /run and the
+// console (its own stdin, a pty of PID 1's console mux), pivots into it and execs
+// the root's init. It returns only on failure.
+//
+// modprobe loads kernel modules (the file system's driver) before a mount; nil skips.
+func Child(s Source, log func(string), modprobe func(names ...string) error) error {
+	if modprobe == nil {
+		modprobe = func(...string) error { return nil }
+	}
+	// pivot_root fails if the parent mount is shared, and nothing done here may
+	// reach the admin namespace.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return setupErr("making / private: %v", err)
+	}
+	if s.Delay > 0 {
+		log(fmt.Sprintf("rootdelay: waiting %v", s.Delay))
+		time.Sleep(s.Delay)
+	}
+	if err := os.MkdirAll(MountPoint, 0o755); err != nil {
+		return setupErr("%v", err)
+	}
+	if err := mountSource(s, log, modprobe); err != nil {
+		return err
+	}
+	console, err := os.Readlink("/proc/self/fd/0")
+	if err != nil || !strings.HasPrefix(console, "/dev/pts/") {
+		console = ""
+	}
+	if err := prepare(MountPoint, console); err != nil {
+		return err
+	}
+	if err := pivot(MountPoint); err != nil {
+		return err
+	}
+	return execInit(s)
+}
+
+func mountSource(s Source, log func(string), modprobe func(...string) error) error {
+	switch s.Kind {
+	case Disk:
+		dev, err := findDevice(s, log)
+		if err != nil {
+			return err
+		}
+		types := []string{s.FSType}
+		if s.FSType == "" {
+			types = []string{dev.FSType}
+			if dev.FSType == "" {
+				types = []string{"ext4", "ext3", "ext2", "xfs", "btrfs", "vfat", "squashfs", "iso9660"}
+			}
+		}
+		var errs []string
+		for _, t := range types {
+			// ext2 and ext3 are served by the ext4 driver.
+			mod := t
+			if t == "ext2" || t == "ext3" {
+				mod = "ext4"
+			}
+			if err := modprobe(mod); err != nil {
+				log(fmt.Sprintf("module for %s: %v", t, err))
+			}
+			err := unix.Mount(dev.Path, MountPoint, t, s.Flags, s.Data)
+			if err == nil {
+				log(fmt.Sprintf("mounted %s (%s) from %s", s.Spec, t, dev.Path))
+				return nil
+			}
+			if errors.Is(err, unix.EROFS) && s.Flags&unix.MS_RDONLY == 0 {
+				if unix.Mount(dev.Path, MountPoint, t, s.Flags|unix.MS_RDONLY, s.Data) == nil {
+					log(fmt.Sprintf("mounted %s (%s) from %s read-only: the device is read-only", s.Spec, t, dev.Path))
+					return nil
+				}
+			}
+			errs = append(errs, fmt.Sprintf("as %s: %v", t, err))
+		}
+		return sourceErr("root=%s: cannot mount %s %s (is rootfstype= right, and its module in the image?)", s.Spec, dev.Path, strings.Join(errs, "; "))
+	case NineP:
+		if err := modprobe("9p", "9pnet_fd"); err != nil {
+			return sourceErr("venti=%s: the 9P modules: %v", s.Venti, err)
+		}
+		ips, err := net.LookupHost(s.Venti.Host)
+		if err != nil || len(ips) == 0 {
+			return sourceErr("venti=%s: cannot resolve %s: %v", s.Venti, s.Venti.Host, err)
+		}
+		// Reach the server first: a refused connection is a clear message, while
+		// the kernel's mount only says "connection refused" or hangs in SYN retries.
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ips[0], fmt.Sprint(s.Venti.Port)), 10*time.Second)
+		if err != nil {
+			return sourceErr("venti=%s: cannot reach the 9P server: %v (is the network up? see ip=)", s.Venti, err)
+		}
+		c.Close()
+		if err := unix.Mount(ips[0], MountPoint, "9p", s.Flags, s.Data); err != nil {
+			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", s.Venti, err, s.Aname, s.Data)
+		}
+		log(fmt.Sprintf("mounted 9p from %s", s.Venti))
+		return nil
+	case VirtFS:
+		if err := modprobe("9p", "9pnet_virtio"); err != nil {
+			return sourceErr("root=virtfs:%s: the 9P modules: %v", s.Spec, err)
+		}
+		if err := unix.Mount(s.Spec, MountPoint, "9p", s.Flags, s.Data); err != nil {
+			hint := ""
+			if errors.Is(err, unix.ENOENT) {
+				hint = " (no shared folder with that tag: QEMU needs -virtfs ...,mount_tag=" + s.Spec + ")"
+			}
+			return sourceErr("root=virtfs:%s: mount failed: %v%s", s.Spec, err, hint)
+		}
+		log(fmt.Sprintf("mounted shared folder %s", s.Spec))
+		return nil
+	}
+	return sourceErr("no root configured (set root= or venti=)")
+}
+
+// findDevice looks for the root device; with rootwait for ever (saying so every
+// 10 s), else for a few seconds while devices settle.
+func findDevice(s Source, log func(string)) (blockid.Dev, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	next := time.Now().Add(10 * time.Second)
+	for {
+		devs, err := blockid.List("/sys/class/block", "/dev")
+		if err == nil {
+			if d, ferr := blockid.Find(devs, s.Spec); ferr == nil {
+				return d, nil
+			} else {
+				err = ferr
+			}
+		}
+		if !s.Wait && time.Now().After(deadline) {
+			return blockid.Dev{}, sourceErr("root=%s: %v (add rootwait to wait for it)", s.Spec, err)
+		}
+		if s.Wait && time.Now().After(next) {
+			log(fmt.Sprintf("rootwait: still waiting for root=%s; %s a, then rootctl stop, to give up", s.Spec, "Ctrl-]"))
+			next = time.Now().Add(10 * time.Second)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+type mnt struct {
+	src, dst, fstype string
+	flags            uintptr
+	data             string
+}
+
+// prepare gives the new root what a distribution expects before its init runs.
+func prepare(root, console string) error {
+	for _, m := range []mnt{
+		{"proc", "/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+		{"sysfs", "/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+		{"devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"},
+		{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,gid=5,mode=0620,ptmxmode=0666"},
+		{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755,size=20%"},
+	} {
+		dst := filepath.Join(root, m.dst)
+		if st, err := os.Stat(dst); err != nil || !st.IsDir() {
+			// A root without the directory (a minimal tree): make it if we can.
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return setupErr("the root has no %s and it cannot be made: %v", m.dst, err)
+			}
+		}
+		if err := unix.Mount(m.src, dst, m.fstype, m.flags, m.data); err != nil {
+			return setupErr("mount %s on %s in the root: %v", m.fstype, m.dst, err)
+		}
+	}
+	// The root's own devpts instance: its ptmx must be the one of that instance.
+	ptmx := filepath.Join(root, "/dev/ptmx")
+	os.Remove(ptmx)
+	if err := os.Symlink("pts/ptmx", ptmx); err != nil {
+		return setupErr("/dev/ptmx in the root: %v", err)
+	}
+	if console != "" {
+		c := filepath.Join(root, "/dev/console")
+		if _, err := os.Stat(c); err != nil {
+			f, _ := os.Create(c)
+			if f != nil {
+				f.Close()
+			}
+		}
+		// The console mux's pty stands in for the console: the root's init never
+		// gets the real console, which PID 1 alone reads.
+		if err := unix.Mount(console, c, "", unix.MS_BIND, ""); err != nil {
+			return setupErr("binding the console pty over /dev/console: %v", err)
+		}
+	}
+	return nil
+}
+
+// pivot makes root the "/" of this mount namespace and detaches the admin tree.
+func pivot(root string) error {
+	if err := unix.Chdir(root); err != nil {
+		return setupErr("chdir %s: %v", root, err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return setupErr("pivot_root: %v", err)
+	}
+	// The old root (the admin tree) is stacked under "."; make it a slave so the
+	// detach cannot propagate, then let it go.
+	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return setupErr("old root: %v", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return setupErr("detaching the admin tree: %v", err)
+	}
+	return unix.Chdir("/")
+}
+
+func execInit(s Source) error {
+	if _, err := os.Stat(s.Init); err != nil {
+		return setupErr("init=%s: %v in the root; set init= to the root's init", s.Init, unwrap(err))
+	}
+	term := os.Getenv("TERM")
+	if term == "" {
+		term = "vt100"
+	}
+	env := []string{
+		"container=ants",
+		"TERM=" + term,
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/",
+	}
+	argv := append([]string{s.Init}, s.Args...)
+	err := syscall.Exec(s.Init, argv, env)
+	return setupErr("exec init=%s: %v", s.Init, err)
+}
+
+func unwrap(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,94 @@
+package rootsys
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func vars(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestFromVars(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars func(string) string
+		kind string
+		spec string
+		data string
+		err  string
+	}{
+		{name: "nothing", vars: vars(), kind: None},
+		{name: "disk", vars: vars("root", "/dev/vda1"), kind: Disk, spec: "/dev/vda1"},
+		{name: "label", vars: vars("root", "LABEL=demo", "rootflags", "noatime,errors=remount-ro"), kind: Disk, spec: "LABEL=demo", data: "errors=remount-ro"},
+		{name: "venti alone", vars: vars("venti", "tcp!10.0.2.100!5640", "ants.aname", "/srv/root"), kind: NineP,
+			data: "trans=tcp,port=5640,version=9p2000.L,msize=65536,access=client,aname=/srv/root"},
+		{name: "root=9p", vars: vars("root", "9p", "venti", "10.0.2.100", "rootflags", "cache=loose"), kind: NineP,
+			data: "trans=tcp,port=564,version=9p2000.L,msize=65536,access=client,cache=loose"},
+		{name: "virtfs", vars: vars("root", "virtfs:rootfs"), kind: VirtFS, spec: "rootfs", data: "trans=virtio,version=9p2000.L,msize=512000,access=client"},
+		{name: "9p without venti", vars: vars("root", "9p"), err: "needs venti="},
+		{name: "bad venti", vars: vars("venti", "tcp!h!port"), err: "not a number"},
+		{name: "virtfs no tag", vars: vars("root", "virtfs:"), err: "needs a mount tag"},
+		{name: "nonsense root", vars: vars("root", "sda1"), err: "want /dev/NAME"},
+		{name: "still ask", vars: vars("venti", "ask"), err: "still to be asked"},
+		{name: "bad delay", vars: vars("root", "/dev/vda", "rootdelay", "x"), err: "rootdelay"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := FromVars(tc.vars)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Kind != tc.kind || s.Spec != tc.spec || s.Data != tc.data {
+				t.Errorf("got kind %q spec %q data %q; want %q %q %q", s.Kind, s.Spec, s.Data, tc.kind, tc.spec, tc.data)
+			}
+			if s.Init != "/sbin/init" {
+				t.Errorf("init = %q", s.Init)
+			}
+		})
+	}
+}
+
+func TestFromVarsFlags(t *testing.T) {
+	s, err := FromVars(vars("root", "/dev/vda1", "ro", "1", "rootwait", "1", "rootdelay", "2", "init", "/bin/sh", "ants.initargs", "-x  -y", "rootflags", "nosuid,nodev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Flags != unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV || !s.Wait || s.Delay != 2*time.Second || s.Init != "/bin/sh" || strings.Join(s.Args, ",") != "-x,-y" {
+		t.Errorf("%+v", s)
+	}
+	s, _ = FromVars(vars("root", "/dev/vda1", "ro", "1", "rw", "1"))
+	if s.Flags&unix.MS_RDONLY != 0 {
+		t.Error("rw after ro still mounts read-only")
+	}
+}
+
+func TestEncodeDecode(t *testing.T) {
+	s, _ := FromVars(vars("venti", "tcp!10.0.2.100!5640", "ants.initargs", "a b"))
+	back, err := Decode(s.Encode())
+	if err != nil || back.String() != s.String() || back.Data != s.Data || len(back.Args) != 2 {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+	if _, err := Decode("{"); err == nil {
+		t.Error("bad JSON accepted")
+	}
+}
+
+func TestString(t *testing.T) {
+	s, _ := FromVars(vars("venti", "h:1", "ants.aname", "/x"))
+	if got := s.String(); got != "9p tcp!h!1 aname=/x" {
+		t.Errorf("String() = %q", got)
+	}
+}
