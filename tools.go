@@ -16,6 +16,7 @@ import (
 	_ "github.com/u-root/u-root/cmds/core/date"
 	_ "github.com/u-root/u-root/cmds/core/dd"
 	_ "github.com/u-root/u-root/cmds/core/df"
+	_ "github.com/u-root/u-root/cmds/core/dhclient"
 	_ "github.com/u-root/u-root/cmds/core/dmesg"
 	_ "github.com/u-root/u-root/cmds/core/find"
 	_ "github.com/u-root/u-root/cmds/core/free"

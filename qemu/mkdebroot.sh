@@ -149,7 +149,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+trap 'said=1; echo "$prog: interrupted; $dir is unchanged, run this again to build it" >&2; exit 1' HUP INT TERM
 remove_tree "$tmp"
 mkdir -p "$tmp"
 
@@ -243,7 +243,8 @@ find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
 rm -rf "$r/usr/share/man/"* "$r/usr/share/info/"*
 find "$r/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'C' ! -name 'C.*' ! -name locale.alias -exec rm -rf {} + 2>/dev/null || true
 rm -rf "$r/var/lib/apt/lists/"* "$r/var/cache/apt/"*.bin "$r/var/cache/apt/archives/"*.deb \
-	"$r/var/cache/debconf/"*-old "$r/var/lib/dpkg/"*-old "$r/var/log/"*.log "$r/var/log/apt/"*
+	"$r/var/cache/debconf/"*-old "$r/var/lib/dpkg/"*-old "$r/var/log/"*.log "$r/var/log/apt/"* \
+	"$r/run/"* "$r/tmp/"* "$r/tmp/".[!.]* "$r/var/tmp/"*
 mkdir -p "$r/var/lib/apt/lists/partial"
 
 echo "$sum" >"$r/$done_mark"

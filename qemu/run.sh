@@ -16,4 +16,5 @@ exec qemu-system-x86_64 $disk \
 	-accel "${ANTS_ACCEL:-tcg}" -m "${ANTS_MEM:-256}" -smp 1 \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet $*" \
+	-device virtio-rng-pci \
 	-nographic -no-reboot -nic none

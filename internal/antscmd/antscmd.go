@@ -6,6 +6,7 @@
 //	ants conf FILE         add a boot.conf's variables to /env (the command line wins)
 //	ants coldplug          load the driver of every device in /sys
 //	ants modprobe NAME ... load modules (or aliases) with their dependencies
+//	ants net [IP]          configure the network from ip= (netlink; DHCP)
 //	ants boot              run the boot scripts (PID 1 starts this)
 package antscmd
 
@@ -46,6 +47,8 @@ const usage = `usage:
   ants conf FILE         add the variables of a boot.conf to /env (the command line wins)
   ants coldplug          load the module of every device in /sys (its modalias)
   ants modprobe NAME ... load modules or aliases, with their dependencies
+  ants net [IP]          configure the network from ip= (or IP): dhcp, none, or
+                         client:server:gw:mask:host:dev:autoconf
   ants boot              run the boot scripts (init does this at boot)`
 
 // Main runs the ants command with args (without "ants").
@@ -66,6 +69,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = coldplug(args[1:], stdout)
 	case "modprobe":
 		err = modprobe(args[1:], stdout)
+	case "net":
+		err = netCmd(args[1:], stdout)
 	case "boot":
 		return bootCmd(stdin, stdout, stderr)
 	case "root-child":

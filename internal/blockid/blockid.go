@@ -25,8 +25,8 @@ type Dev struct {
 	Path      string // device node: "/dev/vda1"
 	Parent    string // "vda" for a partition, "" for a whole disk
 	Partition int    // partition number, 0 for a whole disk
-	FSType    string // "ext4", "ext3", "ext2", "vfat", "squashfs", "iso9660", "xfs", "btrfs", "swap", "" if unknown
-	UUID      string // file system UUID as blkid prints it
+	FSType    string // "ext4", "ext3", "ext2", "vfat", "squashfs", "iso9660", "xfs", "btrfs", "swap" ("jbd": an ext journal device), "" if unknown
+	UUID      string // file system UUID as blkid prints it: lowercase with dashes (ext*, xfs, btrfs, swap), "ABCD-1234" (vfat), a date (iso9660)
 	Label     string // file system label
 	PartUUID  string // MBR: "%08x-%02x" of disk signature and partition number; GPT: partition GUID, lowercase
 	PartLabel string // GPT partition name, "" for MBR
@@ -285,9 +285,9 @@ func matcher(spec string) (func(Dev) bool, error) {
 	}
 	if !isTag {
 		if strings.Contains(spec, "/") {
-			name, inDev := strings.CutPrefix(spec, "/dev/")
-			name = strings.ReplaceAll(name, "/", "!")
 			clean := filepath.Clean(spec)
+			name, inDev := strings.CutPrefix(clean, "/dev/")
+			name = strings.ReplaceAll(name, "/", "!")
 			return func(d Dev) bool {
 				return filepath.Clean(d.Path) == clean || (inDev && d.Name == name)
 			}, nil

@@ -309,7 +309,10 @@ func probeVFAT(s src) (string, string, string, bool) {
 	if label == fatNoName {
 		label = ""
 	}
-	uuid := fmt.Sprintf("%02X%02X-%02X%02X", serial[3], serial[2], serial[1], serial[0])
+	uuid := ""
+	if !allZero(serial) {
+		uuid = fmt.Sprintf("%02X%02X-%02X%02X", serial[3], serial[2], serial[1], serial[0])
+	}
 	return "vfat", uuid, cleanLabel(label), true
 }
 

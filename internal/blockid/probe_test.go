@@ -42,7 +42,6 @@ func (m *image) withSize(n int) *image {
 }
 
 func (m *image) utf16be(off int, s string) *image { return putUTF16(m, off, s, binary.BigEndian) }
-func (m *image) utf16le(off int, s string) *image { return putUTF16(m, off, s, binary.LittleEndian) }
 
 func (m *image) probe() (string, string, string) { return m.probeSize(int64(len(m.b))) }
 func (m *image) probeSize(n int64) (string, string, string) {
@@ -153,6 +152,7 @@ func TestProbe(t *testing.T) {
 			want{"vfat", "1234-5678", "ROOTDIR"}},
 		{"vfat fat16 directory is no label", fatDirEntry(fat16Image("SMALL"), 17*512, "SUBDIR", 0x08|0x10),
 			want{"vfat", "1234-5678", "SMALL"}},
+		{"vfat zero serial", fat32Image("Z").zero(67, 4), want{"vfat", "", "Z"}},
 		{"vfat bad sector size", fat32Image("X").le16(11, 100), want{}},
 		{"vfat no FATs", fat32Image("X").set(16, 0), want{}},
 		{"vfat bad media", fat32Image("X").set(21, 0x12), want{}},

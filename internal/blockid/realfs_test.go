@@ -41,6 +41,9 @@ func TestProbeRealFileSystems(t *testing.T) {
 		{name: "vfat fat12 no label", tool: "mkfs.vfat", size: 1 << 20, args: func(img string) []string {
 			return []string{"-F", "12", "-i", "00c0ffee", img}
 		}, fstype: "vfat", uuid: "00C0-FFEE", label: ""},
+		{name: "vfat zero serial", tool: "mkfs.vfat", size: 1 << 20, args: func(img string) []string {
+			return []string{"-i", "00000000", "-n", "ZED", img}
+		}, fstype: "vfat", label: "ZED"},
 		{name: "vfat 4k sectors", tool: "mkfs.vfat", size: 64 << 20, args: func(img string) []string {
 			return []string{"-S", "4096", "-n", "BIGSECT", "-i", "11112222", img}
 		}, fstype: "vfat", uuid: "1111-2222", label: "BIGSECT"},

@@ -167,8 +167,8 @@ type gptPart struct {
 }
 
 // makeGPT builds a disk image with a protective MBR and primary and
-// backup GPTs of 128 entries, for logical sectors of ss bytes.
-func makeGPT(ss int, sectors int, disk [16]byte, parts []gptPart) []byte {
+// backup GPTs of count entries, for logical sectors of ss bytes.
+func makeGPT(ss, sectors, count int, disk [16]byte, parts []gptPart) []byte {
 	b := make([]byte, ss*sectors)
 	// Protective MBR.
 	e := b[446:]
@@ -177,7 +177,7 @@ func makeGPT(ss int, sectors int, disk [16]byte, parts []gptPart) []byte {
 	binary.LittleEndian.PutUint32(e[12:], uint32(min(sectors-1, 0xFFFFFFFF)))
 	b[510], b[511] = 0x55, 0xAA
 
-	const count, esize = 128, 128
+	const esize = 128
 	ents := make([]byte, count*esize)
 	for i, p := range parts {
 		e := ents[i*esize:]
@@ -202,7 +202,7 @@ func makeGPT(ss int, sectors int, disk [16]byte, parts []gptPart) []byte {
 		binary.LittleEndian.PutUint64(h[48:], last-1-uint64(entSectors))
 		copy(h[56:], disk[:])
 		binary.LittleEndian.PutUint64(h[72:], entLBA)
-		binary.LittleEndian.PutUint32(h[80:], count)
+		binary.LittleEndian.PutUint32(h[80:], uint32(count))
 		binary.LittleEndian.PutUint32(h[84:], esize)
 		binary.LittleEndian.PutUint32(h[88:], crc32.ChecksumIEEE(ents))
 		binary.LittleEndian.PutUint32(h[16:], crc32.ChecksumIEEE(h))
@@ -225,7 +225,7 @@ var (
 // an image file.
 func TestReadTableGPT4K(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "disk4k.img")
-	data := makeGPT(4096, 64, testDiskID, []gptPart{
+	data := makeGPT(4096, 64, 128, testDiskID, []gptPart{
 		{typ: linuxFSType, uuid: testUUID, first: 8, end: 39, name: "four k"},
 		{}, // an unused entry: numbering goes on past it
 		{typ: linuxFSType, uuid: [16]byte{0xff, 15: 0x01}, first: 40, end: 55, name: "third"},
@@ -246,7 +246,7 @@ func TestReadTableGPT4K(t *testing.T) {
 func TestReadTableNone(t *testing.T) {
 	fat := fat32Image("X").b
 	copy(fat[446:], "boot code, not partitions")
-	badCRC := makeGPT(512, 128, testDiskID, []gptPart{{typ: linuxFSType, uuid: testUUID, first: 34, end: 90}})
+	badCRC := makeGPT(512, 128, 128, testDiskID, []gptPart{{typ: linuxFSType, uuid: testUUID, first: 34, end: 90}})
 	badCRC[2*512+60] ^= 1 // a bit of the first entry's name, in both copies
 	badCRC[(127-32)*512+60] ^= 1
 	selfLoop := newImage(64<<10).magic55AA(0).

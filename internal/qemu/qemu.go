@@ -95,6 +95,10 @@ func Start(t testing.TB, o Options) *VM {
 	if !hasNIC(o.Args) {
 		args = append(args, "-nic", "none")
 	}
+	// Entropy: TCG's CPU has no RDRAND, and the kernel's CRNG can take minutes to
+	// be ready without a source; getrandom() (Go's crypto/rand: DHCP transaction
+	// ids) blocks until then.
+	args = append(args, "-device", "virtio-rng-pci")
 	args = append(args, o.Args...)
 	vm := &VM{t: t, changed: make(chan struct{}, 1), exited: make(chan struct{})}
 	logDir := filepath.Join(Root(), "build/vmlogs")

@@ -28,7 +28,12 @@ func DemoRoot(t testing.TB) string {
 // CopyTree copies a root tree into a fresh temp dir (cp -a keeps owners and links).
 func CopyTree(t testing.TB, src string) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "root")
+	tmp := t.TempDir()
+	// A 9P server attaches first as "nobody", who must be able to reach the tree:
+	// the test's temp dirs are 0700.
+	os.Chmod(tmp, 0o755)
+	os.Chmod(filepath.Dir(tmp), 0o755)
+	dst := filepath.Join(tmp, "root")
 	if out, err := exec.Command("cp", "-a", src, dst).CombinedOutput(); err != nil {
 		t.Fatalf("cp -a %s: %v\n%s", src, err, out)
 	}

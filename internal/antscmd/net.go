@@ -1,0 +1,73 @@
+package antscmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/netconf"
+)
+
+// ResolvConf is where `ants net` writes the DNS servers it learnt.
+var ResolvConf = "/etc/resolv.conf"
+
+// netCmd is `ants net [IP]`: configure the network from ip= (or the argument).
+// Without ip=, a network root (venti=) gets DHCP, anything else only lo.
+func netCmd(args []string, out io.Writer) error {
+	if len(args) > 1 {
+		return fmt.Errorf("usage: ants net [dhcp | none | client:server:gw:mask:host:dev:autoconf]")
+	}
+	envs, _ := bootvar.ReadEnv(EnvDir)
+	ip := envs["ip"]
+	if len(args) == 1 {
+		ip = args[0]
+	}
+	if ip == "" && envs["venti"] != "" {
+		fmt.Fprintf(out, "net: no ip=; venti=%s needs the network: dhcp\n", envs["venti"])
+		ip = "dhcp"
+	}
+	c, err := netconf.Parse(ip)
+	if err != nil {
+		return err
+	}
+	if c.Mode != netconf.ModeNone {
+		// DHCP talks through a packet socket: without af_packet (a module in
+		// Debian's kernel) the socket cannot be made.
+		if l, err := loader(out, false); err == nil {
+			if err := l.Probe("af_packet"); err != nil {
+				fmt.Fprintf(out, "net: %v\n", err)
+			}
+		}
+	}
+	n := &netconf.Net{Log: func(format string, a ...any) { fmt.Fprintf(out, "net: "+format+"\n", a...) }}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := n.Up(ctx, c)
+	if err != nil {
+		return fmt.Errorf("ip=%s: %v", ip, err)
+	}
+	if res.Link == "" {
+		fmt.Fprintf(out, "net: lo only (ip=%s)\n", c.Mode)
+		return nil
+	}
+	via := ""
+	if res.Gateway != nil {
+		via = " via " + res.Gateway.String()
+	}
+	fmt.Fprintf(out, "net: %s %s%s (%s, %d ms)\n", res.Link, res.Addr.String(), via, c.Mode, time.Since(start).Milliseconds())
+	if len(res.DNS) > 0 {
+		var b strings.Builder
+		for _, d := range res.DNS {
+			fmt.Fprintf(&b, "nameserver %s\n", d)
+		}
+		if err := os.WriteFile(ResolvConf, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintf(out, "net: %s: %v\n", ResolvConf, err)
+		}
+	}
+	return nil
+}

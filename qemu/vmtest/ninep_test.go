@@ -1,0 +1,66 @@
+//go:build !race
+
+package vmtest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+// Test9PRoot boots the demo root over the network from diod (a real 9P2000.L
+// server on host loopback), with the network from DHCP; the admin namespace holds no
+// 9P mount; rootctl restart with another venti= brings a root from a second server
+// without a reboot.
+func Test9PRoot(t *testing.T) {
+	t.Parallel()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	dir2 := qemu.CopyTree(t, qemu.DemoRoot(t))
+	os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644)
+	d1, d2 := qemu.StartDiod(t, dir), qemu.StartDiod(t, dir2)
+	nic := d1.GuestFwd("10.0.2.100")
+	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
+	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + dir, Args: nic})
+	vm.Expect(`net: eth0 10\.0\.2\.15/24.* \(dhcp`, bootTimeout)
+	vm.Expect(`root system: starting from 9p tcp!10\.0\.2\.100!564 aname=`, bootTimeout)
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	vm.Run("echo written-over-9p > /root/note; sync", p, cmdTimeout)
+	if b, err := os.ReadFile(filepath.Join(dir, "root/note")); err != nil || string(b) != "written-over-9p\n" {
+		t.Errorf("the file on the server: %q, %v", b, err)
+	}
+	toAdmin(t, vm, `ants% `)
+	a := `ants% `
+	if mi := vm.Run("cat /proc/1/mountinfo", a, cmdTimeout); strings.Contains(mi, " 9p ") {
+		t.Errorf("the admin namespace holds the 9P root:\n%s", mi)
+	}
+	contains(t, "uptime before", vm.Run("rootctl status", a, cmdTimeout), "state: running", "source: 9p tcp!10.0.2.100!564")
+	vm.Line("rootctl restart venti=tcp!10.0.2.101!564 ants.aname=" + dir2)
+	vm.Expect(`root system: stopped`, cmdTimeout)
+	vm.Expect(`root system: starting from 9p tcp!10\.0\.2\.101!564`, cmdTimeout)
+	vm.Expect(`demo root: up as init \(PID 1 of its namespace\), hostname second`, cmdTimeout)
+	vm.Line("")
+	vm.Expect(`demo# `, cmdTimeout)
+	contains(t, "second root", vm.Run("cat /etc/hostname", p, cmdTimeout), "second")
+}
+
+// TestVentiAskedAgain: venti=ask; an answer where no 9P server answers gets a
+// one-line reason and the question again; a good answer brings the root up.
+func TestVentiAskedAgain(t *testing.T) {
+	t.Parallel()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	d := qemu.StartDiod(t, dir)
+	vm := boot(t, qemu.Options{Append: "venti=ask ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
+	vm.Expect(`venti \[\]: `, bootTimeout)
+	vm.Line("tcp!10.0.2.100!5999")
+	vm.Expect(`venti=tcp!10\.0\.2\.100!5999: cannot reach the 9P server`, bootTimeout)
+	vm.Expect(`root system: asking again for venti`, cmdTimeout)
+	vm.Expect(`venti \[tcp!10\.0\.2\.100!5999\]: `, cmdTimeout)
+	vm.Line("10.0.2.100")
+	vm.Expect(`demo root: up`, bootTimeout)
+}
