@@ -186,6 +186,9 @@ func (in *Init) rootExited(ev rootEvent) {
 			}
 			in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
 			in.autoStartRoot()
+			if in.mux != nil && in.mux.Focused() == in.boot {
+				in.mux.Focus(in.admin)
+			}
 			return
 		}
 	}
