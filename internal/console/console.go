@@ -7,12 +7,15 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -111,18 +114,35 @@ func (c *Client) Attach(master io.ReadWriteCloser) {
 	go c.copyOut(master)
 }
 
-func (c *Client) copyOut(r io.Reader) {
+func (c *Client) copyOut(r io.ReadWriteCloser) {
 	buf := make([]byte, 4096)
+	idle := 10 * time.Millisecond
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			c.mux.output(c, buf[:n])
+			idle = 10 * time.Millisecond
 		}
-		if err != nil {
-			// A pty master reads EIO once the last holder of the slave is gone.
+		if err == nil {
+			continue
+		}
+		// A pty master reads EIO while no one has the slave open: between a
+		// getty's vhangup() and its open of the console again, or after the
+		// client's program exited. Keep reading while this is the client's pty.
+		if !errors.Is(err, syscall.EIO) || !c.attached(r) {
 			return
 		}
+		time.Sleep(idle)
+		if idle < 500*time.Millisecond {
+			idle *= 2
+		}
 	}
+}
+
+func (c *Client) attached(r io.ReadWriteCloser) bool {
+	c.mux.mu.Lock()
+	defer c.mux.mu.Unlock()
+	return c.master == r
 }
 
 // NewPTY makes a pty for the client and attaches its master; the caller gives the

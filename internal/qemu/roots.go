@@ -94,3 +94,19 @@ func (d Disk) FS(t testing.TB) string {
 	}
 	return out
 }
+
+var debOnce sync.Mutex
+
+// DebianRoot returns a Debian bookworm root with systemd (qemu/mkdebroot.sh into
+// build/debroot, built once and cached).
+func DebianRoot(t testing.TB) string {
+	t.Helper()
+	debOnce.Lock()
+	defer debOnce.Unlock()
+	dir := filepath.Join(Root(), "build/debroot")
+	out, err := exec.Command(filepath.Join(Root(), "qemu/mkdebroot.sh"), dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("qemu/mkdebroot.sh: %v\n%s", err, out)
+	}
+	return dir
+}

@@ -222,9 +222,11 @@ func prepare(root, console string) error {
 		}
 	}
 	// The root's own devpts instance: its ptmx must be the one of that instance.
+	// devtmpfs is one instance for the whole kernel, so /dev/ptmx is the admin
+	// namespace's file too: bind over it (a mount of this namespace only), never
+	// replace it.
 	ptmx := filepath.Join(root, "/dev/ptmx")
-	os.Remove(ptmx)
-	if err := os.Symlink("pts/ptmx", ptmx); err != nil {
+	if err := unix.Mount(filepath.Join(root, "/dev/pts/ptmx"), ptmx, "", unix.MS_BIND, ""); err != nil {
 		return setupErr("/dev/ptmx in the root: %v", err)
 	}
 	if console != "" {
