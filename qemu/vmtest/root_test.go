@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ants/ants/internal/qemu"
 )
@@ -50,6 +51,11 @@ func TestDiskRoot(t *testing.T) {
 	}
 	contains(t, "root ps", ps, "init")
 	vm.Run("echo persisted-$((40+2)) > /root/file; sync", p, cmdTimeout)
+	// The escape key's help and list, from the mux in PID 1.
+	vm.Type(escape + "?")
+	vm.Expect(`\^\] then: a admin shell, b boot scripts, r root console, l list, \? help, \^\] sends \^\]`, cmdTimeout)
+	vm.Type(escape + "l")
+	vm.Expect(`\* r root console +running`, cmdTimeout)
 
 	toAdmin(t, vm, `ants% `)
 	a := `ants% `
@@ -151,5 +157,42 @@ func TestRootExitAndRootctl(t *testing.T) {
 	vm.Line("reboot")
 	vm.Expect(`root system: init killed by SIGHUP`, cmdTimeout)
 	vm.Expect(`rebooting: synced`, cmdTimeout)
+	vm.Wait(cmdTimeout)
+}
+
+// TestOnRootExitRestart: ants.onrootexit=restart starts the root again when its
+// init exits, unless it lived less than 5 s (a crash loop), then the admin shell.
+func TestOnRootExitRestart(t *testing.T) {
+	t.Parallel()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "rroot", false)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=rroot rootwait init=/bin/sh ants.onrootexit=restart", Args: disk.Args()})
+	vm.Expect(`root system: starting from disk LABEL=rroot`, bootTimeout)
+	vm.Line("")
+	vm.Expect(`# `, cmdTimeout)
+	time.Sleep(6 * time.Second)
+	vm.Line("exit")
+	vm.Expect(`root system: restarting \(ants.onrootexit=restart\)`, cmdTimeout)
+	vm.Expect(`root system: starting from disk LABEL=rroot`, cmdTimeout)
+	vm.Line("")
+	vm.Expect(`# `, cmdTimeout)
+	vm.Line("exit")
+	vm.Expect(`it lived less than 5 s; not restarting`, cmdTimeout)
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm.Line("")
+	contains(t, "status", vm.Run("rootctl status", `ants% `, cmdTimeout), "state: stopped", "starts: 2")
+}
+
+// TestOnRootExitPoweroff: ants.onrootexit=poweroff powers the machine off when the
+// root's init exits.
+func TestOnRootExitPoweroff(t *testing.T) {
+	t.Parallel()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "proot", false)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=proot rootwait init=/bin/sh ants.onrootexit=poweroff", Args: disk.Args()})
+	vm.Expect(`root system: starting from disk LABEL=proot`, bootTimeout)
+	vm.Line("")
+	vm.Expect(`# `, cmdTimeout)
+	vm.Line("exit")
+	vm.Expect(`root system: init exited after`, cmdTimeout)
+	vm.Expect(`powering off: synced`, cmdTimeout)
 	vm.Wait(cmdTimeout)
 }
