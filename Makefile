@@ -13,12 +13,15 @@ APPEND ?=
 INITRAMFS := $(BUILD)/initramfs.cpio
 SOURCES := $(shell find cmds internal initramfs bootscripts ramfs-skel -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: all deps run test unit vmtest clean
+.PHONY: all deps testdeps run test unit vmtest clean
 
 all: $(BUILD)/vmlinuz $(INITRAMFS)
 
 deps:
 	@qemu/install-deps.sh
+
+testdeps:
+	@qemu/install-deps.sh test
 
 $(KERNEL_DIR)/vmlinuz: | deps
 	qemu/fetch-kernel.sh $(KERNEL_DIR)
@@ -49,7 +52,7 @@ unit:
 	$(GO) test $$($(GO) list ./... | grep -v /qemu/vmtest)
 
 # vmtest: boot the built image in QEMU; two VMs at a time on two cores.
-vmtest: all deps
+vmtest: all testdeps
 	ANTS_VM=1 $(GO) test -count=1 -timeout 25m -parallel 2 -v ./qemu/... 2>&1 | tee $(BUILD)/vmtest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+vm_test)' ; exit $${PIPESTATUS[0]}
 
 test: unit vmtest

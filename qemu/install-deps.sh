@@ -1,6 +1,7 @@
 #!/bin/sh
-# install-deps.sh: install, from Debian's archive, what building and testing ants
-# needs and this machine lacks: QEMU, kmod (depmod), e2fsprogs, diod.
+# install-deps.sh [test]: install, from Debian's archive, what building and running
+# ants needs and this machine lacks (QEMU, kmod's depmod, e2fsprogs, fdisk); with
+# "test", also what the tests need (diod, busybox-static for its nc, debootstrap).
 set -eu
 need=""
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
@@ -8,6 +9,11 @@ command -v depmod >/dev/null 2>&1 || [ -x /usr/sbin/depmod ] || [ -x /sbin/depmo
 command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || need="$need e2fsprogs"
 command -v dpkg-deb >/dev/null 2>&1 || need="$need dpkg"
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || [ -x /sbin/sfdisk ] || need="$need fdisk"
+if [ "${1:-}" = test ]; then
+	command -v diod >/dev/null 2>&1 || [ -x /usr/sbin/diod ] || need="$need diod"
+	[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need="$need busybox-static"
+	command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need="$need debootstrap"
+fi
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing:$need; run as root: apt-get install$need" >&2
