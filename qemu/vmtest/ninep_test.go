@@ -50,14 +50,16 @@ func Test9PRoot(t *testing.T) {
 }
 
 // TestVentiAskedAgain: venti=ask; an answer where no 9P server answers gets a
-// one-line reason and the question again; a good answer brings the root up.
+// one-line reason and the question again; a good answer brings the root up. The
+// network is static here (ip= in the kernel's nfsroot form).
 func TestVentiAskedAgain(t *testing.T) {
 	t.Parallel()
 	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
 	d := qemu.StartDiod(t, dir)
-	vm := boot(t, qemu.Options{Append: "venti=ask ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
+	vm := boot(t, qemu.Options{Append: "venti=ask ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
 	vm.Expect(`venti \[\]: `, bootTimeout)
 	vm.Line("tcp!10.0.2.100!5999")
+	vm.Expect(`net: eth0 10\.0\.2\.15/24 via 10\.0\.2\.2 \(static`, bootTimeout)
 	vm.Expect(`venti=tcp!10\.0\.2\.100!5999: cannot reach the 9P server`, bootTimeout)
 	vm.Expect(`root system: asking again for venti`, cmdTimeout)
 	vm.Expect(`venti \[tcp!10\.0\.2\.100!5999\]: `, cmdTimeout)

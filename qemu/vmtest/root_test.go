@@ -110,8 +110,9 @@ func TestVirtfsRootPoweroffInside(t *testing.T) {
 func TestRootExitAndRootctl(t *testing.T) {
 	t.Parallel()
 	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "ctlroot", false)
-	vm := boot(t, qemu.Options{Append: "root=/dev/vda rootwait init=/bin/sh", Args: disk.Args()})
+	vm := boot(t, qemu.Options{Append: "root=/dev/vda rootwait rootdelay=1 init=/bin/sh", Args: disk.Args()})
 	vm.Expect(`root system: starting from disk /dev/vda`, bootTimeout)
+	vm.Expect(`rootdelay: waiting 1s`, cmdTimeout)
 	vm.Line("")
 	vm.Expect(`# `, cmdTimeout)
 	vm.Line("exit")
@@ -150,7 +151,12 @@ func TestRootExitAndRootctl(t *testing.T) {
 	vm.Expect(`root system: down; admin shell`, cmdTimeout)
 	vm.Line("")
 	vm.Expect(a, cmdTimeout)
-	vm.Line("rootctl restart root=/dev/vda")
+	vm.Line("rootctl start root=/dev/vda rootfstype=vfat")
+	vm.Expect(`root=/dev/vda: cannot mount /dev/vda as vfat`, cmdTimeout)
+	vm.Expect(`root system: down; admin shell`, cmdTimeout)
+	vm.Line("")
+	vm.Expect(a, cmdTimeout)
+	vm.Line("rootctl restart root=UUID=" + strings.ToUpper(disk.UUID) + " rootfstype=")
 	vm.Expect(`demo root: up`, cmdTimeout)
 	vm.Line("")
 	vm.Expect(`demo# `, cmdTimeout)
@@ -194,5 +200,19 @@ func TestOnRootExitPoweroff(t *testing.T) {
 	vm.Line("exit")
 	vm.Expect(`root system: init exited after`, cmdTimeout)
 	vm.Expect(`powering off: synced`, cmdTimeout)
+	vm.Wait(cmdTimeout)
+}
+
+// TestOnRootExitReboot: ants.onrootexit=reboot reboots the machine when the root's
+// init exits (QEMU runs with -no-reboot, so it ends).
+func TestOnRootExitReboot(t *testing.T) {
+	t.Parallel()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "broot", false)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=broot rootwait init=/bin/sh ants.onrootexit=reboot", Args: disk.Args()})
+	vm.Expect(`root system: starting from disk LABEL=broot`, bootTimeout)
+	vm.Line("")
+	vm.Expect(`# `, cmdTimeout)
+	vm.Line("exit")
+	vm.Expect(`rebooting: synced`, cmdTimeout)
 	vm.Wait(cmdTimeout)
 }
