@@ -75,6 +75,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return bootCmd(stdin, stdout, stderr)
 	case "root-child":
 		return rootChild(args[1:], stderr)
+	case "probe":
+		err = probe(args[1:], stdout)
+	case "root-abort":
+		err = rootAbort(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0

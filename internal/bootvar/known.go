@@ -52,6 +52,7 @@ var Table = []Known{
 	{Name: "ants.escape", Default: "^]", Doc: "console escape key, written ^X"},
 	{Name: "ants.aname", Doc: "9P attach name (the exported path) of the network root"},
 	{Name: "ants.initargs", Doc: "arguments for the root's init"},
+	{Name: "ants.watchdog", Default: "5", Check: checkSeconds, Doc: "seconds between probes of the root, and each probe's timeout; 0 turns the watchdog off"},
 	{Name: "ants.tmpfs", Default: "50%", Check: checkSize, Doc: "size limit of the admin namespace's tmpfs (bytes, k/m/g suffix, or % of RAM)"},
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -159,6 +160,13 @@ func (in *Init) stage2() {
 		in.log.Printf("boot runner %s after %d ms", Describe(ws), time.Since(start).Milliseconds())
 	}
 	in.autoStartRoot()
+	if secs := vars.Value("ants.watchdog"); secs != "0" {
+		n, _ := strconv.Atoi(secs)
+		if n <= 0 {
+			n = 5
+		}
+		go in.safe("watchdog", func() { in.watchdog(time.Duration(n)*time.Second, time.Duration(n)*time.Second) })
+	}
 }
 
 // setupCgroups mounts cgroup2 (nsdelegate: a root with its own cgroup namespace

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +21,9 @@ import (
 
 // CtlSocket is where rootctl talks to PID 1.
 const CtlSocket = "/run/ants/ctl"
+
+// RootPidFile holds the pid of the root's init while it runs (for reroot).
+const RootPidFile = "/run/ants/root.pid"
 
 // cgroupRoot is cgroup2, mounted by PID 1; each start of the root gets a fresh
 // cgroup under it, entered at clone time, with a cgroup namespace of its own.
@@ -47,6 +51,12 @@ type rootSys struct {
 	exited  chan struct{} // closed when the current one is gone
 	cgroup  string
 	events  chan rootEvent
+	gen     int      // counts starts; a late exit of an abandoned root is ignored
+	mntns   *os.File // the root's mount namespace, for aborting its mounts
+	// The watchdog's view.
+	hung      bool
+	hungSince time.Time
+	probeErr  string
 }
 
 type rootEvent struct {
@@ -102,20 +112,38 @@ func (in *Init) startRoot(src rootsys.Source) (int, error) {
 	}
 	r.state, r.src, r.pid, r.started, r.cgroup = rootRunning, src, pid, time.Now(), cg
 	r.exited = make(chan struct{})
+	r.gen++
+	gen := r.gen
+	r.hung, r.probeErr = false, ""
 	exited := r.exited
+	if f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil {
+		r.mntns = f
+	}
+	os.WriteFile(RootPidFile, []byte(fmt.Sprintf("%d\n", pid)), 0o644)
 	in.log.Printf("root system: starting from %s (pid %d); its console has the focus", src, pid)
 	if in.mux != nil {
 		in.mux.Focus(in.rootc)
 	}
+	mntns := r.mntns
 	go in.safe("root wait", func() {
 		ws := <-ch
+		if mntns != nil {
+			mntns.Close()
+		}
 		r.mu.Lock()
+		if r.gen != gen {
+			// A root abandoned by stop (stuck in D state) ended at last.
+			r.mu.Unlock()
+			in.log.Printf("root system: the abandoned root (pid %d) is gone at last", pid)
+			removeCgroup(cg)
+			return
+		}
 		stopping := r.state == rootStopping
 		runFor := time.Since(r.started)
-		r.state, r.pid = rootStopped, 0
+		r.state, r.pid, r.mntns = rootStopped, 0, nil
 		r.last = Describe(ws)
-		cg := r.cgroup
 		r.mu.Unlock()
+		os.Remove(RootPidFile)
 		close(exited)
 		removeCgroup(cg)
 		if !stopping {
@@ -152,8 +180,61 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	case <-exited:
 		in.log.Printf("root system: stopped")
 		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("the root's init (pid %d) is still there 5 s after SIGKILL", pid)
+	case <-time.After(2 * time.Second):
+	}
+	// Processes stuck in D state on a hung server keep the namespace's init from
+	// ending. Abort the root's mounts from inside its mount namespace: a network
+	// file system fails its pending requests, and they can die.
+	in.log.Printf("root system: processes stuck (a hung file system?); aborting the root's mounts (MNT_FORCE, MNT_DETACH)")
+	in.abortRootMounts()
+	select {
+	case <-exited:
+		in.log.Printf("root system: stopped")
+		return nil
+	case <-time.After(3 * time.Second):
+	}
+	// Leave them: nothing of the admin namespace depends on them, and a new root
+	// does not need them gone.
+	r.mu.Lock()
+	r.gen++
+	r.state, r.pid = rootStopped, 0
+	r.last = "abandoned: processes stuck in D state after SIGKILL"
+	if r.mntns != nil {
+		r.mntns.Close()
+		r.mntns = nil
+	}
+	close(exited)
+	r.mu.Unlock()
+	os.Remove(RootPidFile)
+	in.log.Printf("root system: abandoned pid %d with processes stuck in the kernel; a new root can start", pid)
+	return nil
+}
+
+// abortRootMounts runs `ants root-abort` in the root's mount namespace (handed over
+// as fd 3) and gives it a few seconds.
+func (in *Init) abortRootMounts() {
+	in.root.mu.Lock()
+	ns := in.root.mntns
+	in.root.mu.Unlock()
+	if ns == nil {
+		return
+	}
+	cmd := exec.Command(BinDir+"/ants", "root-abort")
+	cmd.ExtraFiles = []*os.File{ns}
+	cmd.Env = in.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	ch, err := in.reaper.Start(cmd)
+	if err != nil {
+		in.log.Printf("root system: root-abort: %v", err)
+		return
+	}
+	select {
+	case ws := <-ch:
+		if !ws.Exited() || ws.ExitStatus() != 0 {
+			in.log.Printf("root system: root-abort %s", Describe(ws))
+		}
+	case <-time.After(3 * time.Second):
+		in.log.Printf("root system: root-abort still running after 3 s; going on")
 	}
 }
 
@@ -255,6 +336,13 @@ func (in *Init) rootStatus() string {
 	if r.pid != 0 {
 		fmt.Fprintf(&b, "pid: %d\n", r.pid)
 		fmt.Fprintf(&b, "uptime: %s\n", time.Since(r.started).Round(time.Second))
+	}
+	if r.pid != 0 {
+		if r.hung {
+			fmt.Fprintf(&b, "responding: no, for %s (%s)\n", time.Since(r.hungSince).Round(time.Second), r.probeErr)
+		} else {
+			b.WriteString("responding: yes\n")
+		}
 	}
 	fmt.Fprintf(&b, "starts: %d\n", r.starts)
 	if r.last != "" {

@@ -67,3 +67,19 @@ func StartDiod(t testing.TB, dir string) *Diod {
 func (d *Diod) GuestFwd(guestAddr string) []string {
 	return []string{"-nic", fmt.Sprintf("user,restrict=on,guestfwd=tcp:%s:564-cmd:busybox nc 127.0.0.1 %d", guestAddr, d.Port)}
 }
+
+// Stop freezes the server (SIGSTOP): its clients hang, as on a dead network.
+func (d *Diod) Stop(t testing.TB) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	// Let it go at the end, so the kill in Cleanup works.
+	t.Cleanup(func() { d.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// Kill ends the server: its clients' calls fail.
+func (d *Diod) Kill(t testing.TB) {
+	t.Helper()
+	d.cmd.Process.Kill()
+}

@@ -123,6 +123,7 @@ func Interactive(ctx context.Context, r *interp.Runner, in *os.File, out io.Writ
 		if src.Len() > 0 {
 			prompt = "> "
 		}
+		reclaimTerminal(fd, sigs)
 		old, rawErr := term.MakeRaw(fd)
 		line, err := ed.ReadLine(prompt)
 		if rawErr == nil {
@@ -229,6 +230,22 @@ func drain(c chan os.Signal) {
 			return
 		}
 	}
+}
+
+// reclaimTerminal makes the shell's process group the terminal's foreground again:
+// a job-control shell run from here (reroot's, a root's sh) sets its own group as
+// the foreground and may leave it so when it exits, and reading the terminal from
+// the background fails with EIO.
+func reclaimTerminal(fd int, sigs chan os.Signal) {
+	pgrp := unix.Getpgrp()
+	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if err != nil || fg == pgrp {
+		return
+	}
+	// tcsetpgrp from the background raises SIGTTOU unless it is ignored.
+	signal.Ignore(syscall.SIGTTOU)
+	unix.IoctlSetPointerInt(fd, unix.TIOCSPGRP, pgrp)
+	signal.Notify(sigs, syscall.SIGTTOU)
 }
 
 // noSuspend turns off the terminal's suspend character: without job control a

@@ -1,0 +1,84 @@
+package pid1
+
+import (
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// watchdog probes the running root every interval: a child (`ants probe PID`)
+// looks at the root's "/" through its namespace and is given timeout to answer.
+// PID 1 itself never touches the root's files, and never waits for a probe that
+// hangs: at most one is out at a time. It says "root not responding" once, and
+// says so again when the root answers.
+func (in *Init) watchdog(interval, timeout time.Duration) {
+	var stuck <-chan unix.WaitStatus // a probe that did not answer, not reaped yet
+	for {
+		time.Sleep(interval)
+		if stuck != nil {
+			select {
+			case <-stuck:
+				stuck = nil
+			default:
+				continue
+			}
+		}
+		r := in.root
+		r.mu.Lock()
+		pid, state := r.pid, r.state
+		r.mu.Unlock()
+		if state != rootRunning || pid == 0 {
+			continue
+		}
+		cmd := exec.Command(BinDir+"/ants", "probe", strconv.Itoa(pid))
+		cmd.Env = in.env
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		ch, err := in.reaper.Start(cmd)
+		if err != nil {
+			continue
+		}
+		var why string
+		select {
+		case ws := <-ch:
+			if ws.Exited() && ws.ExitStatus() == 0 {
+				in.rootAnswered(pid)
+				continue
+			}
+			why = "its file system fails (" + Describe(ws) + ")"
+		case <-time.After(timeout):
+			unix.Kill(cmd.Process.Pid, unix.SIGKILL)
+			stuck = ch
+			why = "no answer in " + timeout.String()
+		}
+		in.rootSilent(pid, why)
+	}
+}
+
+func (in *Init) rootSilent(pid int, why string) {
+	r := in.root
+	r.mu.Lock()
+	if r.pid != pid || r.hung {
+		r.mu.Unlock()
+		return
+	}
+	r.hung, r.hungSince, r.probeErr = true, time.Now(), why
+	r.mu.Unlock()
+	k := "Ctrl-]"
+	in.log.Printf("root not responding: %s; %s a for the admin shell, then rootctl stop or restart", why, k)
+}
+
+func (in *Init) rootAnswered(pid int) {
+	r := in.root
+	r.mu.Lock()
+	if r.pid != pid || !r.hung {
+		r.mu.Unlock()
+		return
+	}
+	d := time.Since(r.hungSince).Round(time.Second)
+	r.hung = false
+	r.mu.Unlock()
+	in.log.Printf("root responding again after %s", d)
+}

@@ -1,0 +1,94 @@
+//go:build !race
+
+package vmtest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+// twoServers starts two diods with demo roots (hostnames demo and second) and boots
+// from the first; it returns the VM at the root's prompt.
+func twoServers(t *testing.T) (*qemu.VM, *qemu.Diod, string) {
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	dir2 := qemu.CopyTree(t, qemu.DemoRoot(t))
+	os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644)
+	d1, d2 := qemu.StartDiod(t, dir), qemu.StartDiod(t, dir2)
+	nic := d1.GuestFwd("10.0.2.100")
+	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
+	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.watchdog=2 ants.aname=" + dir, Args: nic})
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	vm.Expect(`demo# `, cmdTimeout)
+	return vm, d1, dir2
+}
+
+// escapeAndRecover checks the admin side while the root is broken, then brings a
+// root from the second server with rootctl restart, without a reboot.
+func escapeAndRecover(t *testing.T, vm *qemu.VM, dir2 string) {
+	vm.Expect(`root not responding`, cmdTimeout)
+	toAdmin(t, vm, `ants% `)
+	a := `ants% `
+	contains(t, "ps", vm.Run("ps -e", a, cmdTimeout), "init", "antsh")
+	contains(t, "ls", vm.Run("ls /", a, cmdTimeout), "bbin", "env")
+	contains(t, "status", vm.Run("rootctl status", a, cmdTimeout), "state: running", "responding: no")
+	vm.Run("dmesg", a, cmdTimeout)
+	vm.Line("rootctl restart venti=tcp!10.0.2.101!564 ants.aname=" + dir2)
+	vm.Expect(`root system: stopped|abandoned pid`, 60e9)
+	vm.Expect(`demo root: up as init \(PID 1 of its namespace\), hostname second`, cmdTimeout)
+	vm.Line("")
+	vm.Expect(`demo# `, cmdTimeout)
+	contains(t, "new root", vm.Run("cat /etc/hostname", `demo# `, cmdTimeout), "second")
+	if n := strings.Count(vm.Output(), "init started"); n != 1 {
+		t.Errorf("the machine booted %d times", n)
+	}
+}
+
+// TestHungRoot: the 9P server stops (SIGSTOP) under a running root; a command in the
+// root hangs, the watchdog says "root not responding", the escape key reaches the
+// admin shell, which answers at once, and rootctl restart brings a root from a
+// second server with no reboot.
+func TestHungRoot(t *testing.T) {
+	t.Parallel()
+	vm, d1, dir2 := twoServers(t)
+	d1.Stop(t)
+	vm.Line("ls /etc")
+	escapeAndRecover(t, vm, dir2)
+}
+
+// TestDeadRoot: the same with the 9P server killed: calls fail, and recovery works.
+func TestDeadRoot(t *testing.T) {
+	t.Parallel()
+	vm, d1, dir2 := twoServers(t)
+	d1.Kill(t)
+	vm.Line("ls /etc")
+	escapeAndRecover(t, vm, dir2)
+}
+
+// TestReroot: reroot runs a command, or a shell, inside the running root's
+// namespaces on the admin shell's terminal; exit comes back.
+func TestReroot(t *testing.T) {
+	t.Parallel()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "rrroot", false)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=rrroot rootwait", Args: disk.Args()})
+	vm.Expect(`demo root: up`, bootTimeout)
+	toAdmin(t, vm, `ants% `)
+	a := `ants% `
+	contains(t, "reroot cmd", vm.Run("reroot cat /etc/hostname", a, cmdTimeout), "demo")
+	vm.Line("reroot")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	ps := vm.Run("ps", p, cmdTimeout)
+	contains(t, "ps in the root", ps, "init", "-/bin/sh")
+	if strings.Contains(ps, "antsh") {
+		t.Errorf("reroot's shell sees admin processes:\n%s", ps)
+	}
+	contains(t, "files", vm.Run("ls /etc/inittab; hostname", p, cmdTimeout), "/etc/inittab", "demo")
+	vm.Line("exit")
+	vm.Expect(a, cmdTimeout)
+	contains(t, "back", vm.Run("echo $((4*4)); hostname", a, cmdTimeout), "16", "ants")
+}
