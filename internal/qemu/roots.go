@@ -9,21 +9,28 @@ import (
 	"testing"
 )
 
-var demoOnce sync.Mutex
+var treeMu sync.Mutex
 
-// DemoRoot returns the demo root tree (qemu/mkdemoroot.sh into build/demoroot,
-// built once and cached).
-func DemoRoot(t testing.TB) string {
+// tree runs qemu/SCRIPT into build/NAME (the scripts cache what they built) and
+// returns that directory; one script at a time.
+func tree(t testing.TB, script, name string) string {
 	t.Helper()
-	demoOnce.Lock()
-	defer demoOnce.Unlock()
-	dir := filepath.Join(Root(), "build/demoroot")
-	out, err := exec.Command(filepath.Join(Root(), "qemu/mkdemoroot.sh"), dir).CombinedOutput()
+	treeMu.Lock()
+	defer treeMu.Unlock()
+	dir := filepath.Join(Root(), "build", name)
+	out, err := exec.Command(filepath.Join(Root(), "qemu", script), dir).CombinedOutput()
 	if err != nil {
-		t.Fatalf("qemu/mkdemoroot.sh: %v\n%s", err, out)
+		t.Fatalf("qemu/%s: %v\n%s", script, err, out)
 	}
 	return dir
 }
+
+// DemoRoot returns the demo root tree (qemu/mkdemoroot.sh into build/demoroot).
+func DemoRoot(t testing.TB) string { return tree(t, "mkdemoroot.sh", "demoroot") }
+
+// DebianRoot returns a Debian bookworm root with systemd (qemu/mkdebroot.sh into
+// build/debroot).
+func DebianRoot(t testing.TB) string { return tree(t, "mkdebroot.sh", "debroot") }
 
 // CopyTree copies a root tree into a fresh temp dir (cp -a keeps owners and links).
 func CopyTree(t testing.TB, src string) string {
@@ -93,20 +100,4 @@ func (d Disk) FS(t testing.TB) string {
 		t.Fatalf("dd: %v\n%s", err, b)
 	}
 	return out
-}
-
-var debOnce sync.Mutex
-
-// DebianRoot returns a Debian bookworm root with systemd (qemu/mkdebroot.sh into
-// build/debroot, built once and cached).
-func DebianRoot(t testing.TB) string {
-	t.Helper()
-	debOnce.Lock()
-	defer debOnce.Unlock()
-	dir := filepath.Join(Root(), "build/debroot")
-	out, err := exec.Command(filepath.Join(Root(), "qemu/mkdebroot.sh"), dir).CombinedOutput()
-	if err != nil {
-		t.Fatalf("qemu/mkdebroot.sh: %v\n%s", err, out)
-	}
-	return dir
 }

@@ -11,20 +11,29 @@ import (
 	"github.com/ants/ants/internal/qemu"
 )
 
-// twoServers starts two diods with demo roots (hostnames demo and second) and boots
-// from the first; it returns the VM at the root's prompt.
-func twoServers(t *testing.T) (*qemu.VM, *qemu.Diod, string) {
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	dir2 := qemu.CopyTree(t, qemu.DemoRoot(t))
-	os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644)
-	d1, d2 := qemu.StartDiod(t, dir), qemu.StartDiod(t, dir2)
-	nic := d1.GuestFwd("10.0.2.100")
-	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.watchdog=2 ants.aname=" + dir, Args: nic})
+// servers are two diods with demo roots (hostnames demo and second), reached by
+// the guest at 10.0.2.100 and 10.0.2.101.
+type servers struct {
+	d1, d2     *qemu.Diod
+	dir1, dir2 string
+}
+
+// twoServers starts two servers and boots from the first with the extra kernel
+// command line words; it returns the VM at the root's prompt.
+func twoServers(t *testing.T, extra string) (*qemu.VM, servers) {
+	var s servers
+	s.dir1 = qemu.CopyTree(t, qemu.DemoRoot(t))
+	s.dir2 = qemu.CopyTree(t, qemu.DemoRoot(t))
+	os.WriteFile(filepath.Join(s.dir2, "etc/hostname"), []byte("second\n"), 0o644)
+	s.d1, s.d2 = qemu.StartDiod(t, s.dir1), qemu.StartDiod(t, s.dir2)
+	nic := s.d1.GuestFwd("10.0.2.100")
+	nic[1] += ",guestfwd=" + strings.SplitN(s.d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
+	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + s.dir1 + " " + extra, Args: nic})
+	vm.Expect(`root system: starting from 9p tcp!10\.0\.2\.100!564 aname=`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	vm.Expect(`demo# `, cmdTimeout)
-	return vm, d1, dir2
+	return vm, s
 }
 
 // escapeAndRecover checks the admin side while the root is broken, then brings a
@@ -54,19 +63,19 @@ func escapeAndRecover(t *testing.T, vm *qemu.VM, dir2 string) {
 // second server with no reboot.
 func TestHungRoot(t *testing.T) {
 	t.Parallel()
-	vm, d1, dir2 := twoServers(t)
-	d1.Stop(t)
+	vm, s := twoServers(t, "ants.watchdog=2")
+	s.d1.Stop(t)
 	vm.Line("ls /etc")
-	escapeAndRecover(t, vm, dir2)
+	escapeAndRecover(t, vm, s.dir2)
 }
 
 // TestDeadRoot: the same with the 9P server killed: calls fail, and recovery works.
 func TestDeadRoot(t *testing.T) {
 	t.Parallel()
-	vm, d1, dir2 := twoServers(t)
-	d1.Kill(t)
+	vm, s := twoServers(t, "ants.watchdog=2")
+	s.d1.Kill(t)
 	vm.Line("ls /etc")
-	escapeAndRecover(t, vm, dir2)
+	escapeAndRecover(t, vm, s.dir2)
 }
 
 // TestReroot: reroot runs a command, or a shell, inside the running root's

@@ -17,19 +17,12 @@ import (
 // without a reboot.
 func Test9PRoot(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	dir2 := qemu.CopyTree(t, qemu.DemoRoot(t))
-	os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644)
-	d1, d2 := qemu.StartDiod(t, dir), qemu.StartDiod(t, dir2)
-	nic := d1.GuestFwd("10.0.2.100")
-	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + dir, Args: nic})
-	vm.Expect(`net: eth0 10\.0\.2\.15/24.* \(dhcp`, bootTimeout)
-	vm.Expect(`root system: starting from 9p tcp!10\.0\.2\.100!564 aname=`, bootTimeout)
-	vm.Expect(`demo root: up`, bootTimeout)
-	vm.Line("")
+	vm, s := twoServers(t, "")
+	dir, dir2 := s.dir1, s.dir2
+	if !strings.Contains(vm.Output(), "(dhcp") {
+		t.Errorf("no DHCP line in the boot log")
+	}
 	p := `demo# `
-	vm.Expect(p, cmdTimeout)
 	vm.Run("echo written-over-9p > /root/note; sync", p, cmdTimeout)
 	if b, err := os.ReadFile(filepath.Join(dir, "root/note")); err != nil || string(b) != "written-over-9p\n" {
 		t.Errorf("the file on the server: %q, %v", b, err)

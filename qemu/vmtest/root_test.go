@@ -166,15 +166,23 @@ func TestRootExitAndRootctl(t *testing.T) {
 	vm.Wait(cmdTimeout)
 }
 
+// shRoot boots the demo root from a disk labelled label with init=/bin/sh and the
+// given ants.onrootexit policy, and waits for that shell's prompt.
+func shRoot(t *testing.T, label, policy string) *qemu.VM {
+	t.Helper()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), label, false)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=" + label + " rootwait init=/bin/sh ants.onrootexit=" + policy, Args: disk.Args()})
+	vm.Expect(`root system: starting from disk LABEL=`+label, bootTimeout)
+	vm.Line("")
+	vm.Expect(`# `, cmdTimeout)
+	return vm
+}
+
 // TestOnRootExitRestart: ants.onrootexit=restart starts the root again when its
 // init exits, unless it lived less than 5 s (a crash loop), then the admin shell.
 func TestOnRootExitRestart(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "rroot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=rroot rootwait init=/bin/sh ants.onrootexit=restart", Args: disk.Args()})
-	vm.Expect(`root system: starting from disk LABEL=rroot`, bootTimeout)
-	vm.Line("")
-	vm.Expect(`# `, cmdTimeout)
+	vm := shRoot(t, "rroot", "restart")
 	time.Sleep(6 * time.Second)
 	vm.Line("exit")
 	vm.Expect(`root system: restarting \(ants.onrootexit=restart\)`, cmdTimeout)
@@ -192,11 +200,7 @@ func TestOnRootExitRestart(t *testing.T) {
 // root's init exits.
 func TestOnRootExitPoweroff(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "proot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=proot rootwait init=/bin/sh ants.onrootexit=poweroff", Args: disk.Args()})
-	vm.Expect(`root system: starting from disk LABEL=proot`, bootTimeout)
-	vm.Line("")
-	vm.Expect(`# `, cmdTimeout)
+	vm := shRoot(t, "proot", "poweroff")
 	vm.Line("exit")
 	vm.Expect(`root system: init exited after`, cmdTimeout)
 	vm.Expect(`powering off: synced`, cmdTimeout)
@@ -207,11 +211,7 @@ func TestOnRootExitPoweroff(t *testing.T) {
 // init exits (QEMU runs with -no-reboot, so it ends).
 func TestOnRootExitReboot(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "broot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=broot rootwait init=/bin/sh ants.onrootexit=reboot", Args: disk.Args()})
-	vm.Expect(`root system: starting from disk LABEL=broot`, bootTimeout)
-	vm.Line("")
-	vm.Expect(`# `, cmdTimeout)
+	vm := shRoot(t, "broot", "reboot")
 	vm.Line("exit")
 	vm.Expect(`rebooting: synced`, cmdTimeout)
 	vm.Wait(cmdTimeout)

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+// image is one initramfs under test, with its sizes.
+type image struct {
+	Key        string `json:"key"`
+	Name       string `json:"name"`
+	Path       string `json:"path"`
+	Compressed int64  `json:"compressed_bytes"`
+	Raw        int64  `json:"uncompressed_bytes"`
+	Note       string `json:"note,omitempty"`
+}
+
+// uRootCommands are the u-root lines of initramfs/commands.txt.
+func uRootCommands() ([]string, error) {
+	f, err := os.Open("initramfs/commands.txt")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(l, "github.com/u-root/u-root/") {
+			out = append(out, l)
+		}
+	}
+	return out, sc.Err()
+}
+
+// buildStock builds image B: u-root's init and gosh (goshsmall: a plain prompt) with
+// the same core commands as ants, by the same mkuimage, compressed as ants is.
+func buildStock(dir string) (image, error) {
+	cmds, err := uRootCommands()
+	if err != nil {
+		return image{}, err
+	}
+	raw := filepath.Join(dir, "stock.raw.cpio")
+	args := []string{"-format=cpio", "-o", raw, "-initcmd=init", "-defaultsh=gosh", "-skip-ldd",
+		"-go-build-tags=goshsmall",
+		"github.com/u-root/u-root/cmds/core/init", "github.com/u-root/u-root/cmds/core/gosh"}
+	args = append(args, cmds...)
+	cmd := exec.Command("build/bin/mkuimage", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return image{}, fmt.Errorf("mkuimage (stock u-root): %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "stock.cpio")
+	n, err := compressZstd(raw, out)
+	if err != nil {
+		return image{}, err
+	}
+	st, err := os.Stat(raw)
+	if err != nil {
+		return image{}, err
+	}
+	return image{Key: "B", Name: "stock u-root (init+gosh)", Path: out, Compressed: n, Raw: st.Size()}, nil
+}
+
+// compressZstd compresses as initramfs/main.go does (level "better", 8 MiB window).
+func compressZstd(src, dst string) (int64, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return 0, err
+	}
+	w, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithWindowSize(8<<20))
+	if err != nil {
+		out.Close()
+		return 0, err
+	}
+	if _, err := io.Copy(w, in); err != nil {
+		out.Close()
+		return 0, err
+	}
+	if err := w.Close(); err != nil {
+		out.Close()
+		return 0, err
+	}
+	if err := out.Close(); err != nil {
+		return 0, err
+	}
+	st, err := os.Stat(dst)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// rawSize is the size of a zstd-compressed file once decompressed.
+func rawSize(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	r, err := zstd.NewReader(f, zstd.WithDecoderMaxWindow(1<<30))
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	return io.Copy(io.Discard, r)
+}
+
+// buildFloor builds image C: floorinit as /init, /dev/console and /proc, in an
+// uncompressed newc cpio (it is small; the kernel unpacks it as is).
+func buildFloor(dir string) (image, error) {
+	bin := filepath.Join(dir, "floorinit")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./qemu/bench/floorinit")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return image{}, fmt.Errorf("building floorinit: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return image{}, err
+	}
+	out := filepath.Join(dir, "floor.cpio")
+	f, err := os.Create(out)
+	if err != nil {
+		return image{}, err
+	}
+	w := cpio.Newc.Writer(f)
+	recs := []cpio.Record{
+		cpio.Directory("dev", 0o755),
+		cpio.CharDev("dev/console", 0o600, 5, 1),
+		cpio.Directory("proc", 0o555),
+		cpio.StaticFile("init", string(b), 0o755),
+	}
+	if err := cpio.WriteRecords(w, recs); err != nil {
+		f.Close()
+		return image{}, err
+	}
+	if err := cpio.WriteTrailer(w); err != nil {
+		f.Close()
+		return image{}, err
+	}
+	if err := f.Close(); err != nil {
+		return image{}, err
+	}
+	st, _ := os.Stat(out)
+	return image{Key: "C", Name: "kernel floor (static Go /init)", Path: out, Compressed: st.Size(), Raw: st.Size(), Note: "uncompressed cpio"}, nil
+}
+
+// buildDebian builds Debian's own initramfs-tools image for the kernel release, as
+// the size reference. It installs initramfs-tools if missing, and links
+// /lib/modules/RELEASE to build/kernel's modules while it runs if the host lacks
+// them (removing the link, and any directory it made, afterwards).
+func buildDebian(dir, release string) (image, error) {
+	img := image{Key: "D", Name: "Debian initramfs-tools (reference)"}
+	if _, err := exec.LookPath("mkinitramfs"); err != nil {
+		if os.Geteuid() != 0 {
+			return img, fmt.Errorf("initramfs-tools is not installed and we are not root")
+		}
+		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "initramfs-tools")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return img, fmt.Errorf("apt-get install initramfs-tools: %v\n%s", err, tail(string(out), 5))
+		}
+	}
+	modDir := filepath.Join("/lib/modules", release)
+	if _, err := os.Stat(modDir); os.IsNotExist(err) {
+		src, err := filepath.Abs(filepath.Join("build/kernel/lib/modules", release))
+		if err != nil {
+			return img, err
+		}
+		if _, err := os.Stat("/lib/modules"); os.IsNotExist(err) {
+			if err := os.MkdirAll("/lib/modules", 0o755); err != nil {
+				return img, err
+			}
+			defer os.Remove("/lib/modules")
+		}
+		if err := os.Symlink(src, modDir); err != nil {
+			return img, err
+		}
+		defer os.Remove(modDir)
+	}
+	out := filepath.Join(dir, "debian-initrd.img")
+	start := time.Now()
+	cmd := exec.Command("mkinitramfs", "-o", out, "-d", "/etc/initramfs-tools", "-r", "/", release)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return img, fmt.Errorf("mkinitramfs: %v: %s", err, tail(string(b), 3))
+	}
+	st, err := os.Stat(out)
+	if err != nil {
+		return img, err
+	}
+	img.Path, img.Compressed = out, st.Size()
+	// Its uncompressed size: unmkinitramfs's view is the sum of its archives; the
+	// simplest faithful figure is the size of the cpio stream(s) decompressed.
+	if n, err := debianRaw(out); err == nil {
+		img.Raw = n
+	} else {
+		img.Note = "uncompressed size unknown: " + err.Error()
+	}
+	img.Note = strings.TrimSpace(img.Note + fmt.Sprintf(" built in %.1f s", time.Since(start).Seconds()))
+	return img, nil
+}
+
+// debianRaw unpacks the image with unmkinitramfs and sums the file sizes.
+func debianRaw(path string) (int64, error) {
+	tmp, err := os.MkdirTemp("", "ants-bench-deb-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	if b, err := exec.Command("unmkinitramfs", path, tmp).CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("unmkinitramfs: %v: %s", err, tail(string(b), 2))
+	}
+	var n int64
+	err = filepath.Walk(tmp, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n, err
+}
+
+func tail(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, " | ")
+}
