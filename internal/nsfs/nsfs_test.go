@@ -1,0 +1,112 @@
+package nsfs
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+)
+
+// fake is a Backend that serves fixed text and records what is written.
+type fake struct {
+	mu      sync.Mutex
+	written []string
+}
+
+func (f *fake) backend() *Backend {
+	return &Backend{
+		Read: func(pid int) (string, error) {
+			if pid == 999999 {
+				return "", syscall.ESRCH
+			}
+			return "mount -t proc proc /proc\n# pid " + strconv.Itoa(pid) + "\n", nil
+		},
+		Write: func(pid int, lines string) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if strings.Contains(lines, "/nope") {
+				return syscall.ENOENT
+			}
+			f.written = append(f.written, lines)
+			return nil
+		},
+	}
+}
+
+func mountFake(t *testing.T) (string, *fake) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("host test: mounting FUSE needs root")
+	}
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		t.Skip("host test: no /dev/fuse")
+	}
+	dir := t.TempDir()
+	f := &fake{}
+	srv, err := Mount(dir, f.backend())
+	if err != nil {
+		t.Skipf("host test: cannot mount FUSE here: %v", err)
+	}
+	t.Cleanup(func() { srv.Unmount() })
+	return dir, f
+}
+
+func TestReadAndWrite(t *testing.T) {
+	dir, f := mountFake(t)
+	self := strconv.Itoa(os.Getpid())
+	b, err := os.ReadFile(filepath.Join(dir, self, "ns"))
+	if err != nil || !strings.Contains(string(b), "# pid "+self) {
+		t.Fatalf("read %s/ns: %q, %v", self, b, err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) == 0 {
+		t.Fatalf("readdir: %d entries, %v", len(ents), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notapid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat notapid: %v", err)
+	}
+	// Each complete line is applied by the write that ends it; a last line without
+	// a newline when the file is closed.
+	w, err := os.OpenFile(filepath.Join(dir, self, "ns"), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("bind /a /b\nbind -b /c"))
+	w.Write([]byte(" /d\nunmount /e"))
+	if err := w.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	got := strings.Join(f.written, "")
+	if got != "bind /a /b\nbind -b /c /d\nunmount /e\n" {
+		t.Errorf("applied %q", got)
+	}
+	// A failing line gives its errno to the writer.
+	err = os.WriteFile(filepath.Join(dir, self, "ns"), []byte("bind /nope /x\n"), 0)
+	if !errors.Is(err, syscall.ENOENT) {
+		t.Errorf("write of a failing line: %v, want ENOENT", err)
+	}
+}
+
+// TestWriteNeedsPermission: a user who may not ptrace the target cannot open its ns
+// file for writing (reading stays allowed, as /proc/PID/mountinfo is).
+func TestWriteNeedsPermission(t *testing.T) {
+	dir, _ := mountFake(t)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	os.Chmod(dir, 0o755)
+	cmd := exec.Command("sh", "-c", "echo 'bind /a /b' > "+filepath.Join(dir, "1", "ns"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(strings.ToLower(string(out)), "permission denied") {
+		t.Errorf("nobody writing pid 1's ns: %v, %s", err, out)
+	}
+	cmd = exec.Command("cat", filepath.Join(dir, "1", "ns"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "# pid 1") {
+		t.Errorf("nobody reading pid 1's ns: %v, %s", err, out)
+	}
+}
