@@ -29,7 +29,6 @@ import (
 	_ "github.com/u-root/u-root/cmds/core/lsmod"
 	_ "github.com/u-root/u-root/cmds/core/mkdir"
 	_ "github.com/u-root/u-root/cmds/core/more"
-	_ "github.com/u-root/u-root/cmds/core/mount"
 	_ "github.com/u-root/u-root/cmds/core/mv"
 	_ "github.com/u-root/u-root/cmds/core/ps"
 	_ "github.com/u-root/u-root/cmds/core/pwd"

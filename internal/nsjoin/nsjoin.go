@@ -13,6 +13,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// The main goroutine keeps the main thread: a goroutine of Do must never run on it,
+// because Go cannot end the main thread and would park it, still in the joined
+// namespaces, and /proc/self (the main thread's view) would describe them.
+func init() { runtime.LockOSThread() }
+
 // Kinds of namespace, as /proc/PID/ns names them, with their clone flags.
 var Kinds = map[string]int{
 	"mnt":    unix.CLONE_NEWNS,

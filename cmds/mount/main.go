@@ -1,0 +1,10 @@
+// Command mount is ANTS' mount; see internal/nstools and docs/ns.md.
+package main
+
+import (
+	"os"
+
+	"github.com/ants/ants/internal/nstools"
+)
+
+func main() { os.Exit(nstools.MountMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

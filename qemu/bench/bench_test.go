@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+func TestStats(t *testing.T) {
+	s := stats([]float64{3, 1, 2})
+	if s.Med != 2 || s.Min != 1 || s.Max != 3 || s.N != 3 {
+		t.Errorf("stats(3,1,2) = %+v", s)
+	}
+	if s := stats([]float64{4, 1, 2, 3}); s.Med != 2.5 {
+		t.Errorf("even median = %v, want 2.5", s.Med)
+	}
+	if got := stats(nil).format(2); got != "n/a" {
+		t.Errorf("empty = %q", got)
+	}
+	if got := stats([]float64{1.5, 2.25, 3}).format(2); got != "2.25 [1.50–3.00]" {
+		t.Errorf("format = %q", got)
+	}
+}
+
+func TestRatiosPairByPair(t *testing.T) {
+	a := map[int]boot{1: {Wall: 4}, 2: {Wall: 9}, 3: {Wall: 6}}
+	b := map[int]boot{1: {Wall: 2}, 2: {Wall: 3}} // round 3 of B failed
+	got := stats(ratios(a, b, func(b boot) float64 { return b.Wall }))
+	if got.N != 2 || got.Min != 2 || got.Max != 3 {
+		t.Errorf("ratios = %+v, want 2 pairs, 2..3", got)
+	}
+}
+
+func TestBisect(t *testing.T) {
+	for _, need := range []int{20, 32, 33, 97, 128, 200, 256} {
+		var tried []int
+		got := bisect(32, 256, 4, func(m int) bool { tried = append(tried, m); return m >= need })
+		want := need
+		if need < 32 {
+			want = 32
+		}
+		if got < want || got > want+4 {
+			t.Errorf("need %d: got %d (tried %v)", need, got, tried)
+		}
+		if len(tried) > 9 {
+			t.Errorf("need %d: %d trials", need, len(tried))
+		}
+	}
+	if got := bisect(32, 256, 4, func(int) bool { return false }); got != 0 {
+		t.Errorf("never: %d", got)
+	}
+}
+
+func TestParse(t *testing.T) {
+	if m := reRunInit.FindStringSubmatch("<6>[    1.934322] Run /init as init process\r\n"); m == nil || atof(m[1]) != 1.934322 {
+		t.Errorf("Run /init: %v", m)
+	}
+	if m := reRSS.FindStringSubmatch("VmRSS:\t    5580 kB\r\n"); m == nil || m[1] != "5580" {
+		t.Errorf("VmRSS: %v", m)
+	}
+}
+
+func TestURootCommands(t *testing.T) {
+	if err := os.Chdir("../.."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir("qemu/bench")
+	cmds, err := uRootCommands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) == 0 {
+		t.Fatal("no u-root commands in initramfs/commands.txt")
+	}
+	for _, c := range cmds {
+		if !strings.HasPrefix(c, "github.com/u-root/u-root/cmds/") {
+			t.Errorf("not a u-root command: %q", c)
+		}
+	}
+}
+
+// TestFloorImage builds image C and checks its records: /init, /dev/console 5:1.
+func TestFloorImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go binary")
+	}
+	if err := os.Chdir("../.."); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir("qemu/bench")
+	im, err := buildFloor(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(im.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]cpio.Record{}
+	for _, r := range recs {
+		got[filepath.Clean(r.Name)] = r
+	}
+	if r, ok := got["init"]; !ok || r.Mode&0o111 == 0 || r.FileSize == 0 {
+		t.Errorf("no executable /init: %+v", r.Info)
+	}
+	if r, ok := got["dev/console"]; !ok || r.Rmajor != 5 || r.Rminor != 1 {
+		t.Errorf("/dev/console: %+v", r.Info)
+	}
+}
+
+func TestReportQuick(t *testing.T) {
+	r := &result{Quick: true, N: 1, Images: []image{{Key: "A", Compressed: 6 << 20, Raw: 20 << 20}, {Key: "B", Compressed: 2 << 20}, {Key: "C", Compressed: 1 << 20}},
+		DebianErr: "not built with QUICK=1",
+		Boots: []boot{{Image: "A", Round: 1, Wall: 8, Guest: 4, Overhead: 2, RSSPID1KiB: 5000},
+			{Image: "B", Round: 1, Wall: 5, Guest: 2, Overhead: 0.4}, {Image: "C", Round: 1, Wall: 4, Guest: 2}},
+		Hung: []hung{{EscapeMS: 10}}}
+	out := report(r)
+	for _, want := range []string{"| wall s, QEMU start to prompt | 8.00 | 5.00 | 4.00 | 1.60 | 2.00 |", "| init overhead of A ≤ B's | 2.00 s vs 0.40 s | missed |",
+		"| escape key to admin prompt < 0.3 s, root hung | 10 ms | met |", "not measured"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
