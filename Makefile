@@ -13,7 +13,7 @@ APPEND ?=
 INITRAMFS := $(BUILD)/initramfs.cpio
 SOURCES := $(shell find cmds internal initramfs bootscripts ramfs-skel -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: all deps testdeps run test unit vmtest clean
+.PHONY: all deps testdeps run test unit vmtest bench clean
 
 all: $(BUILD)/vmlinuz $(INITRAMFS)
 
@@ -55,7 +55,16 @@ unit:
 vmtest: all testdeps
 	ANTS_VM=1 $(GO) test -count=1 -timeout 25m -parallel 2 -v ./qemu/... 2>&1 | tee $(BUILD)/vmtest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+vm_test)' ; exit $${PIPESTATUS[0]}
 
+# bench: boot ants, stock u-root and a bare kernel-floor init with the same kernel and
+# compare them (docs/performance.md); JSON in build/bench/. QUICK=1: one boot each,
+# no memory bisection, Debian image or build timing (make test runs it, so the
+# harness cannot rot).
+BENCH_N ?= 5
+bench: all testdeps
+	$(GO) run ./qemu/bench -n $(BENCH_N) $(if $(filter 1,$(QUICK)),-quick)
+
 test: unit vmtest
+	$(MAKE) bench QUICK=1
 
 clean:
 	rm -rf $(BUILD)/work $(BUILD)/bin $(INITRAMFS) $(BUILD)/vmlinuz $(BUILD)/vmlogs $(DEMODISK)

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/ants/ants/internal/nsjoin"
 	"golang.org/x/sys/unix"
@@ -39,34 +38,21 @@ func probe(args []string, out io.Writer) error {
 }
 
 // rootAbort is `ants root-abort` with the root's mount namespace on fd 3: it joins
-// it and unmounts everything there, newest first, with MNT_FORCE (a network file
-// system aborts its pending requests, so processes stuck on a hung server wake up
-// with EIO) and then MNT_DETACH. PID 1 runs it when a stopped root's processes do
-// not go away.
+// it and unmounts its "/" with MNT_FORCE|MNT_DETACH. The force lets the file system
+// abort what it can (NFS and 9P begin their disconnect); the detach takes the whole
+// tree below and keeps the kernel from first remounting one's own root read-only
+// (whose sync would wait for ever on a hung server). Only "/" is named: looking up
+// any path below it would walk through the hung file system and hang here too.
+// PID 1 runs it when a stopped root's processes stay, and never waits long.
 func rootAbort(args []string, out io.Writer) error {
 	if len(args) != 0 {
-		return fmt.Errorf("usage: ants root-abort (init runs this with the namespace on fd 3)")
+		return fmt.Errorf("usage: ants root-abort (init runs it with the namespace on fd 3)")
 	}
 	ns := os.NewFile(3, "mntns")
 	return nsjoin.Do(map[string]*os.File{"mnt": ns}, func() error {
-		b, err := os.ReadFile("/proc/thread-self/mountinfo")
-		if err != nil {
-			return err
-		}
-		var points []string
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 4 {
-				points = append(points, f[4])
-			}
-		}
-		for i := len(points) - 1; i >= 0; i-- {
-			p := points[i]
-			ferr := unix.Unmount(p, unix.MNT_FORCE)
-			derr := unix.Unmount(p, unix.MNT_DETACH)
-			fmt.Fprintf(out, "root-abort: %s: force %v, detach %v\n", p, errText(ferr), errText(derr))
-		}
-		return nil
+		err := unix.Unmount("/", unix.MNT_FORCE|unix.MNT_DETACH)
+		fmt.Fprintf(out, "root-abort: /: %v\n", errText(err))
+		return err
 	})
 }
 

@@ -165,6 +165,10 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	}
 	r.state = rootStopping
 	pid, exited := r.pid, r.exited
+	if r.hung && grace > 2*time.Second {
+		// A root the watchdog finds hung will not shut down in an orderly way.
+		grace = 2 * time.Second
+	}
 	r.mu.Unlock()
 	in.log.Printf("root system: stopping (SIGTERM to pid %d, SIGKILL after %v)", pid, grace)
 	unix.Kill(pid, unix.SIGTERM)
@@ -191,7 +195,7 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	case <-exited:
 		in.log.Printf("root system: stopped")
 		return nil
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Second):
 	}
 	// Leave them: nothing of the admin namespace depends on them, and a new root
 	// does not need them gone.
@@ -222,6 +226,11 @@ func (in *Init) abortRootMounts() {
 	cmd := exec.Command(BinDir+"/ants", "root-abort")
 	cmd.ExtraFiles = []*os.File{ns}
 	cmd.Env = in.env
+	const abortLog = "/run/ants/root-abort.log"
+	if f, err := os.Create(abortLog); err == nil {
+		defer f.Close()
+		cmd.Stdout, cmd.Stderr = f, f
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	ch, err := in.reaper.Start(cmd)
 	if err != nil {
@@ -231,10 +240,11 @@ func (in *Init) abortRootMounts() {
 	select {
 	case ws := <-ch:
 		if !ws.Exited() || ws.ExitStatus() != 0 {
-			in.log.Printf("root system: root-abort %s", Describe(ws))
+			b, _ := os.ReadFile(abortLog)
+			in.log.Printf("root system: root-abort %s: %s", Describe(ws), strings.TrimSpace(string(b)))
 		}
-	case <-time.After(3 * time.Second):
-		in.log.Printf("root system: root-abort still running after 3 s; going on")
+	case <-time.After(2 * time.Second):
+		in.log.Printf("root system: root-abort is stuck too (on the hung file system); going on")
 	}
 }
 

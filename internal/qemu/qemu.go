@@ -171,7 +171,7 @@ func (vm *VM) stop() {
 	if vm.log != nil {
 		vm.log.Close()
 	}
-	if vm.t.Failed() {
+	if vm.t.Failed() || os.Getenv("ANTS_KEEP_LOGS") != "" {
 		vm.t.Logf("whole console output: %s", vm.logPath)
 	} else {
 		os.Remove(vm.logPath)

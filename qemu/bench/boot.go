@@ -17,11 +17,11 @@ var bootTimeout = defaultBootTimeout
 
 const (
 	defaultBootTimeout = 180 * time.Second // TCG on a loaded 2-core machine
-	cmdTimeout  = 30 * time.Second
-	escape      = "\x1d" // Ctrl-]
-	antsPrompt  = `ants% `
-	stockPrompt = `\n\$ ` // gosh built with goshsmall (found by booting it)
-	demoPrompt  = `demo# `
+	cmdTimeout         = 30 * time.Second
+	escape             = "\x1d" // Ctrl-]
+	antsPrompt         = `ants% `
+	stockPrompt        = `\n\$ ` // gosh built with goshsmall (found by booting it)
+	demoPrompt         = `demo# `
 )
 
 // boot is one boot of one image to its end point.
@@ -44,6 +44,7 @@ type boot struct {
 var (
 	reStamp   = `\[\s*([0-9.]+)\] `
 	reRunInit = regexp.MustCompile(`\[\s*([0-9.]+)\] Run /init as init process`)
+	rePhase   = regexp.MustCompile(`\[\s*[0-9.]+\] ants: root system: [^\r\n]*`)
 	reRSS     = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
 	reUptime  = regexp.MustCompile(`(?m)^\s*([0-9]+\.[0-9]+) [0-9.]+\s*$`)
 )
@@ -177,10 +178,11 @@ func bootDemo(t *tb, kernel, initrd string, disk qemu.Disk) demo {
 
 // hung is the hung-root scenario: a 9P root from diod, diod stopped.
 type hung struct {
-	BootWall  float64 `json:"boot_wall_s"`  // QEMU start to "demo root: up" over 9P
-	EscapeMS  float64 `json:"escape_ms"`    // the "a" of Ctrl-] a to "[ants: admin shell;"
-	RestartS  float64 `json:"restart_s"`    // Enter of rootctl restart to the new root's "demo root: up"
-	Err       string  `json:"error,omitempty"`
+	BootWall float64  `json:"boot_wall_s"`              // QEMU start to "demo root: up" over 9P
+	EscapeMS float64  `json:"escape_ms"`                // the "a" of Ctrl-] a to "[ants: admin shell;"
+	RestartS float64  `json:"restart_s"`                // Enter of rootctl restart to the new root's "demo root: up"
+	Phases   []string `json:"restart_phases,omitempty"` // PID 1's stamped lines during the restart
+	Err      string   `json:"error,omitempty"`
 }
 
 func hungRoot(t *tb, kernel, initrd string) hung {
@@ -211,9 +213,11 @@ func hungRoot(t *tb, kernel, initrd string) hung {
 	vm.Expect(antsPrompt, cmdTimeout)
 	vm.Type("rootctl restart venti=tcp!10.0.2.101!564 ants.aname=" + dir2)
 	t1 := time.Now()
+	mark := len(vm.Output())
 	vm.Type("\r")
 	vm.Expect(`demo root: up as .*hostname second`, 90*time.Second)
 	h.RestartS = since(t1)
+	h.Phases = rePhase.FindAllString(vm.Output()[mark:], -1)
 	vm.Line("")
 	vm.Expect(demoPrompt, cmdTimeout)
 	if n := strings.Count(vm.Output(), "init started"); n != 1 {

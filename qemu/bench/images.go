@@ -193,6 +193,25 @@ func buildDebian(dir, release string) (image, error) {
 		}
 		defer os.Remove(modDir)
 	}
+	// mkinitramfs reads /boot/config-RELEASE (which compressors the kernel takes);
+	// fetch-kernel.sh keeps only vmlinuz, so take the config from the same package.
+	cfgPath := filepath.Join("/boot", "config-"+release)
+	if _, err := os.Stat(cfgPath); os.IsNotExist(err) {
+		cfg, err := kernelConfig(dir, release)
+		if err != nil {
+			return img, fmt.Errorf("no %s: %v", cfgPath, err)
+		}
+		if _, err := os.Stat("/boot"); os.IsNotExist(err) {
+			if err := os.MkdirAll("/boot", 0o755); err != nil {
+				return img, err
+			}
+			defer os.Remove("/boot")
+		}
+		if err := os.Symlink(cfg, cfgPath); err != nil {
+			return img, err
+		}
+		defer os.Remove(cfgPath)
+	}
 	out := filepath.Join(dir, "debian-initrd.img")
 	start := time.Now()
 	cmd := exec.Command("mkinitramfs", "-o", out, "-d", "/etc/initramfs-tools", "-r", "/", release)
@@ -204,35 +223,48 @@ func buildDebian(dir, release string) (image, error) {
 		return img, err
 	}
 	img.Path, img.Compressed = out, st.Size()
-	// Its uncompressed size: unmkinitramfs's view is the sum of its archives; the
-	// simplest faithful figure is the size of the cpio stream(s) decompressed.
-	if n, err := debianRaw(out); err == nil {
+	// Its uncompressed size, as for A: the cpio stream decompressed (Debian 12's
+	// mkinitramfs writes one zstd stream when there is no early microcode cpio).
+	if n, err := rawSize(out); err == nil {
 		img.Raw = n
 	} else {
-		img.Note = "uncompressed size unknown: " + err.Error()
+		img.Note = "uncompressed size unknown (not one zstd stream)"
 	}
 	img.Note = strings.TrimSpace(img.Note + fmt.Sprintf(" built in %.1f s", time.Since(start).Seconds()))
 	return img, nil
 }
 
-// debianRaw unpacks the image with unmkinitramfs and sums the file sizes.
-func debianRaw(path string) (int64, error) {
-	tmp, err := os.MkdirTemp("", "ants-bench-deb-")
+// kernelConfig returns the kernel's config file, taken once from its Debian package
+// (apt-get download, as qemu/fetch-kernel.sh does) and kept in dir.
+func kernelConfig(dir, release string) (string, error) {
+	cfg, err := filepath.Abs(filepath.Join(dir, "config-"+release))
 	if err != nil {
-		return 0, err
+		return "", err
+	}
+	if _, err := os.Stat(cfg); err == nil {
+		return cfg, nil
+	}
+	tmp, err := os.MkdirTemp("", "ants-bench-kdeb-")
+	if err != nil {
+		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	if b, err := exec.Command("unmkinitramfs", path, tmp).CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("unmkinitramfs: %v: %s", err, tail(string(b), 2))
+	os.Chmod(tmp, 0o755) // apt-get download drops privileges to _apt
+	pkg := "linux-image-" + release
+	dl := exec.Command("apt-get", "download", "-q", pkg)
+	dl.Dir = tmp
+	if b, err := dl.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("apt-get download %s: %v: %s", pkg, err, tail(string(b), 2))
 	}
-	var n int64
-	err = filepath.Walk(tmp, func(p string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Mode().IsRegular() {
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n, err
+	debs, _ := filepath.Glob(filepath.Join(tmp, pkg+"_*.deb"))
+	if len(debs) != 1 {
+		return "", fmt.Errorf("apt-get download %s: no .deb", pkg)
+	}
+	sh := exec.Command("sh", "-c", `dpkg-deb --fsys-tarfile "$1" | tar -xOf - "./boot/config-$2" > "$3.tmp" && mv "$3.tmp" "$3"`, "sh", debs[0], release, cfg)
+	if b, err := sh.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("extracting boot/config-%s: %v: %s", release, err, tail(string(b), 2))
+	}
+	return cfg, nil
 }
 
 func tail(s string, n int) string {
