@@ -145,6 +145,16 @@ func (c *Client) attached(r io.ReadWriteCloser) bool {
 	return c.master == r
 }
 
+// Send writes b to the client's program as if typed.
+func (c *Client) Send(b []byte) {
+	c.mux.mu.Lock()
+	w := c.master
+	c.mux.mu.Unlock()
+	if w != nil {
+		w.Write(b)
+	}
+}
+
 // NewPTY makes a pty for the client and attaches its master; the caller gives the
 // returned slave to the child (as its controlling terminal) and closes it after
 // starting the child.

@@ -46,8 +46,12 @@ type Init struct {
 	admin   *console.Client
 	rootc   *console.Client
 	root    *rootSys
-	sigs    chan os.Signal
-	env     []string
+	// The admin shell: started before the boot scripts when the console has a
+	// mux (so Ctrl-] a reaches it while they run), restarted when it exits.
+	shellDone   chan unix.WaitStatus
+	shellStarts int
+	sigs        chan os.Signal
+	env         []string
 }
 
 // Main is PID 1. It does not return.
@@ -151,6 +155,9 @@ func (in *Init) stage2() {
 	unix.Sethostname([]byte("ants"))
 	setupCgroups(in)
 	go in.safe("control socket", in.serveCtl)
+	if in.mux != nil {
+		in.startShell()
+	}
 	in.log.Printf("running the boot scripts")
 	start := time.Now()
 	ws, err := in.run(in.boot, BinDir+"/ants", "boot")
@@ -195,37 +202,22 @@ func (in *Init) superviseForever() {
 	if in.ttyName == "" {
 		in.openConsole()
 	}
-	shellDone := make(chan unix.WaitStatus, 1)
-	starts := 0
-	startShell := func() {
-		starts++
-		if starts > 1 {
-			in.log.Printf("starting a new admin shell")
-		} else {
-			in.log.Printf("admin shell on %s (exit starts a new one; poweroff or reboot to stop)", in.ttyName)
-		}
-		ch, err := in.start(in.admin, BinDir+"/antsh")
-		if err != nil {
-			in.log.Printf("init: cannot start the admin shell: %v; trying again in 5 s", err)
-			go func() { time.Sleep(5 * time.Second); shellDone <- 0 }()
-			return
-		}
-		go func() { shellDone <- <-ch }()
+	if in.shellDone == nil {
+		in.startShell()
 	}
-	startShell()
 	if in.mux != nil && in.mux.Focused() != in.rootc {
-		in.mux.Focus(in.admin)
+		in.focusAdmin()
 	}
 	var last time.Time
 	for {
 		select {
-		case <-shellDone:
+		case <-in.shellDone:
 			// A shell that dies at once, again and again, must not flood the console.
 			if time.Since(last) < time.Second {
 				time.Sleep(time.Second)
 			}
 			last = time.Now()
-			in.safe("shell", startShell)
+			in.safe("shell", in.startShell)
 		case ev := <-in.root.events:
 			in.safe("root exit", func() { in.rootExited(ev) })
 		case s := <-in.sigs:
@@ -238,6 +230,37 @@ func (in *Init) superviseForever() {
 			in.safe("shutdown", func() { in.shutdown(a) })
 		}
 	}
+}
+
+// focusAdmin gives the console to the admin shell and asks it for a fresh prompt,
+// as if Enter was pressed: the one it printed may predate the boot scripts (a new
+// hostname) and sits in the ring buffer.
+func (in *Init) focusAdmin() {
+	if in.mux == nil {
+		return
+	}
+	in.mux.Focus(in.admin)
+	in.admin.Send([]byte("\r"))
+}
+
+// startShell starts an admin shell on the admin client; its end comes on shellDone.
+func (in *Init) startShell() {
+	if in.shellDone == nil {
+		in.shellDone = make(chan unix.WaitStatus, 1)
+	}
+	in.shellStarts++
+	if in.shellStarts > 1 {
+		in.log.Printf("starting a new admin shell")
+	} else {
+		in.log.Printf("admin shell on %s (exit starts a new one; poweroff or reboot to stop)", in.ttyName)
+	}
+	ch, err := in.start(in.admin, BinDir+"/antsh")
+	if err != nil {
+		in.log.Printf("init: cannot start the admin shell: %v; trying again in 5 s", err)
+		go func() { time.Sleep(5 * time.Second); in.shellDone <- 0 }()
+		return
+	}
+	go func() { in.shellDone <- <-ch }()
 }
 
 // openConsole finds the console tty that children get as their terminal. The tty

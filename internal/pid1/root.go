@@ -278,7 +278,7 @@ func (in *Init) rootExited(ev rootEvent) {
 			in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
 			in.autoStartRoot()
 			if in.mux != nil && in.mux.Focused() == in.boot {
-				in.mux.Focus(in.admin)
+				in.focusAdmin()
 			}
 			return
 		}
@@ -301,9 +301,7 @@ func (in *Init) rootExited(ev rootEvent) {
 		return
 	}
 	in.log.Printf("root system: down; admin shell (rootctl start to start it again)")
-	if in.mux != nil {
-		in.mux.Focus(in.admin)
-	}
+	in.focusAdmin()
 }
 
 // askAgain names the root variables the command line set to "ask".

@@ -195,3 +195,16 @@ func TestBadInput(t *testing.T) {
 	vm.Expect(`rebooting: synced`, cmdTimeout)
 	vm.Wait(cmdTimeout)
 }
+
+// TestAdminShellDuringBoot: the admin shell is there from the start; a boot script
+// that hangs does not keep it from the console (Ctrl-] a).
+func TestAdminShellDuringBoot(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{}, qemu.File{Path: "lib/boot/25-hang.sh", Content: "echo hanging-now\nsleep 600\n"})
+	vm.Expect(`hanging-now`, bootTimeout)
+	vm.Type("\x1da")
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm.Line("")
+	vm.Expect(`ants% `, cmdTimeout)
+	contains(t, "admin during boot", vm.Run("echo $((9*9)); ps -e", `ants% `, cmdTimeout), "81", "sleep")
+}
