@@ -38,14 +38,37 @@ func (f *fake) backend() *Backend {
 	}
 }
 
-func mountFake(t *testing.T) (string, *fake) {
+// inNamespace re-runs the test in a throwaway mount namespace (unshare -m, private
+// propagation), so the FUSE mount never shows in the host's (or another test
+// package's) mount table; it returns true in that child.
+func inNamespace(t *testing.T) bool {
 	t.Helper()
+	if os.Getenv("ANTS_NSFS_IN_NS") == t.Name() {
+		return true
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("host test: mounting FUSE needs root")
 	}
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Skip("host test: no /dev/fuse")
 	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("host test: needs unshare(1)")
+	}
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), "ANTS_NSFS_IN_NS="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if strings.Contains(string(out), "--- SKIP: "+t.Name()) {
+		t.Skipf("in a mount namespace: %s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("in a mount namespace: %v\n%s", err, out)
+	}
+	return false
+}
+
+func mountFake(t *testing.T) (string, *fake) {
+	t.Helper()
 	dir := t.TempDir()
 	f := &fake{}
 	srv, err := Mount(dir, f.backend())
@@ -57,6 +80,9 @@ func mountFake(t *testing.T) (string, *fake) {
 }
 
 func TestReadAndWrite(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
 	dir, f := mountFake(t)
 	self := strconv.Itoa(os.Getpid())
 	b, err := os.ReadFile(filepath.Join(dir, self, "ns"))
@@ -95,6 +121,9 @@ func TestReadAndWrite(t *testing.T) {
 // TestWriteNeedsPermission: a user who may not ptrace the target cannot open its ns
 // file for writing (reading stays allowed, as /proc/PID/mountinfo is).
 func TestWriteNeedsPermission(t *testing.T) {
+	if !inNamespace(t) {
+		return
+	}
 	dir, _ := mountFake(t)
 	os.Chmod(filepath.Dir(dir), 0o755)
 	os.Chmod(dir, 0o755)
