@@ -39,5 +39,4 @@ import (
 	_ "github.com/u-root/u-root/cmds/core/umount"
 	_ "github.com/u-root/u-root/cmds/core/uname"
 	_ "github.com/u-root/u-root/cmds/core/uptime"
-	_ "github.com/u-root/u-root/cmds/exp/modprobe"
 )

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,7 +19,7 @@ import (
 type Loader struct {
 	Index *Index
 	Dir   string                           // where the .ko files are; "" means the index's directory
-	Load  func(path, params string) error  // nil means finit_module(2) (plain .ko files only)
+	Load  func(path, params string) error  // nil means finit_module(2) for .ko, init_module(2) for .ko.zst
 	Log   func(format string, args ...any) // optional
 
 	mu   sync.Mutex
@@ -147,10 +148,31 @@ func (l *Loader) logf(format string, args ...any) {
 	}
 }
 
-// finitModule loads a plain .ko file with finit_module(2).
+// finitModule loads a module file: a plain .ko with finit_module(2); a .ko.zst
+// (Debian's kernel cannot decompress modules itself) decompressed here and given to
+// init_module(2).
 func finitModule(path, params string) error {
+	if strings.HasSuffix(path, ".ko.zst") {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		d, err := zstd.NewReader(nil)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		img, err := d.DecodeAll(b, nil)
+		if err != nil {
+			return fmt.Errorf("kmod: %s: %v", path, err)
+		}
+		if err := unix.InitModule(img, params); err != nil {
+			return &os.PathError{Op: "init_module", Path: path, Err: err}
+		}
+		return nil
+	}
 	if !strings.HasSuffix(path, ".ko") {
-		return fmt.Errorf("kmod: %s: only plain .ko files can be loaded, not compressed ones", path)
+		return fmt.Errorf("kmod: %s: only .ko and .ko.zst files can be loaded", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -151,7 +151,7 @@ func TestDefaultLoad(t *testing.T) {
 		name, dir string
 		want      []string
 	}{
-		{"zmod", "", []string{"zmod.ko.zst", "compressed"}},
+		{"zmod", "", []string{"zmod.ko.zst", "no such file"}},
 		{"d", empty, []string{filepath.Join(empty, "kernel/d/d.ko"), "no such file"}},
 	}
 	for _, tt := range tests {
@@ -166,6 +166,21 @@ func TestDefaultLoad(t *testing.T) {
 				t.Errorf("Probe(%q): error %q does not contain %q", tt.name, err, w)
 			}
 		}
+	}
+}
+
+// TestLoadZstdModule: a .ko.zst is decompressed in Go and handed to
+// init_module(2); a corrupt one is an error naming the file, before the kernel sees it.
+func TestLoadZstdModule(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.ko.zst")
+	os.WriteFile(bad, []byte("not zstd at all"), 0o644)
+	err := finitModule(bad, "")
+	if err == nil || !strings.Contains(err.Error(), "bad.ko.zst") {
+		t.Errorf("corrupt .ko.zst: %v", err)
+	}
+	if err := finitModule(filepath.Join(dir, "x.ko.xz"), ""); err == nil || !strings.Contains(err.Error(), ".ko.zst") {
+		t.Errorf("a .ko.xz: %v", err)
 	}
 }
 
