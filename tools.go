@@ -9,6 +9,7 @@ package tools
 import (
 	_ "github.com/u-root/gobusybox/src/pkg/bb"
 	_ "github.com/u-root/mkuimage/cmd/mkuimage"
+	// Stock u-root's init and shell, for the image make bench compares ants with.
 	_ "github.com/u-root/u-root/cmds/core/cat"
 	_ "github.com/u-root/u-root/cmds/core/chmod"
 	_ "github.com/u-root/u-root/cmds/core/cmp"
@@ -20,8 +21,10 @@ import (
 	_ "github.com/u-root/u-root/cmds/core/dmesg"
 	_ "github.com/u-root/u-root/cmds/core/find"
 	_ "github.com/u-root/u-root/cmds/core/free"
+	_ "github.com/u-root/u-root/cmds/core/gosh"
 	_ "github.com/u-root/u-root/cmds/core/grep"
 	_ "github.com/u-root/u-root/cmds/core/hostname"
+	_ "github.com/u-root/u-root/cmds/core/init"
 	_ "github.com/u-root/u-root/cmds/core/ip"
 	_ "github.com/u-root/u-root/cmds/core/kill"
 	_ "github.com/u-root/u-root/cmds/core/ln"
