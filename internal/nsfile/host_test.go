@@ -11,72 +11,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ants/ants/internal/testns"
+
 	"golang.org/x/sys/unix"
 )
 
-const innerEnv = "ANTS_NSFILE_TEST_INNER"
-
-// inNS runs the calling test again, in a child process in a new private mount
-// namespace (unshare --mount --propagation private), and returns false in the
-// parent, which checks that the host's mount table is the same afterwards; in the
-// child it returns true and the test goes on there. Needs root.
+// inNS runs the calling test again in a new private mount namespace (TMPDIR below a
+// directory the parent removes) and checks afterwards that the host's mount table is
+// the same; it returns true in the child, where the test goes on.
 func inNS(t *testing.T) bool {
 	t.Helper()
-	if os.Getenv(innerEnv) == t.Name() {
+	before := testns.Mountinfo()
+	if testns.Rerun(t, "ANTS_NSFILE_TEST_INNER", []string{"--mount", "--propagation", "private"}, "TMPDIR="+t.TempDir()) {
 		return true
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes mount namespaces and mounts")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare(1)")
-	}
-	before, _ := os.ReadFile("/proc/thread-self/mountinfo")
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", os.Args[0],
-		"-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	// TMPDIR: the test's directories and default union dirs go below one that the
-	// parent removes.
-	cmd.Env = append(os.Environ(), innerEnv+"="+t.Name(), "TMPDIR="+t.TempDir())
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a new mount namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("test in a new mount namespace: %v", err)
-	}
-	if !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
-		t.Fatalf("the test did not run in the new namespace")
-	}
-	after, _ := os.ReadFile("/proc/thread-self/mountinfo")
-	checkUntouched(t, string(before), string(after))
+	testns.CheckUntouched(t, before, testns.Mountinfo(), func(l string) bool {
+		return strings.Contains(l, "/Test") || strings.Contains(l, UnionSource)
+	})
 	return false
-}
-
-// checkUntouched fails if the host's mount table gained or lost a mount of ours
-// (under a test directory or of ants-union); other changes (the host is shared with
-// others) are only logged.
-func checkUntouched(t *testing.T, before, after string) {
-	t.Helper()
-	set := func(s string) map[string]bool {
-		m := map[string]bool{}
-		for _, l := range strings.Split(s, "\n") {
-			m[l] = true
-		}
-		return m
-	}
-	b, a := set(before), set(after)
-	for l := range a {
-		if !b[l] {
-			if strings.Contains(l, "/Test") || strings.Contains(l, UnionSource) {
-				t.Errorf("host mount table gained: %s", l)
-			} else {
-				t.Logf("host mount table gained (not ours?): %s", l)
-			}
-		}
-	}
-	for l := range b {
-		if !a[l] {
-			t.Errorf("host mount table lost: %s", l)
-		}
-	}
 }
 
 // scratch is a test directory; everything mounted below it is unmounted before it

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/ants/ants/internal/testns"
 )
 
 // fake is a Backend that serves fixed text and records what is written.
@@ -38,33 +40,15 @@ func (f *fake) backend() *Backend {
 	}
 }
 
-// inNamespace re-runs the test in a throwaway mount namespace (unshare -m, private
-// propagation), so the FUSE mount never shows in the host's (or another test
-// package's) mount table; it returns true in that child.
+// inNamespace re-runs the test in a throwaway mount namespace, so the FUSE mount
+// never shows in the host's (or another test package's) mount table; it returns
+// true in that child.
 func inNamespace(t *testing.T) bool {
 	t.Helper()
-	if os.Getenv("ANTS_NSFS_IN_NS") == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("host test: mounting FUSE needs root")
-	}
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Skip("host test: no /dev/fuse")
 	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("host test: needs unshare(1)")
-	}
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-	cmd.Env = append(os.Environ(), "ANTS_NSFS_IN_NS="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if strings.Contains(string(out), "--- SKIP: "+t.Name()) {
-		t.Skipf("in a mount namespace: %s", out)
-	}
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("in a mount namespace: %v\n%s", err, out)
-	}
-	return false
+	return testns.Rerun(t, "ANTS_NSFS_IN_NS", []string{"--mount", "--propagation", "private"})
 }
 
 func mountFake(t *testing.T) (string, *fake) {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ants/ants/internal/testns"
+
 	"github.com/ants/ants/internal/nsfile"
 	"golang.org/x/sys/unix"
 )
@@ -33,49 +35,17 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-const innerEnv = "ANTS_NSTOOLS_TEST_INNER"
-
 // inNS: see internal/nsfile's host tests: the test again, in a child process in a
 // new private mount namespace; the parent checks the host's mounts afterwards.
 func inNS(t *testing.T) bool {
 	t.Helper()
-	if os.Getenv(innerEnv) == t.Name() {
+	before := testns.Mountinfo()
+	if testns.Rerun(t, "ANTS_NSTOOLS_TEST_INNER", []string{"--mount", "--propagation", "private"}, "TMPDIR="+t.TempDir()) {
 		return true
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: makes mount namespaces and mounts")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("needs unshare(1)")
-	}
-	before, _ := os.ReadFile("/proc/self/mountinfo")
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", os.Args[0],
-		"-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), innerEnv+"="+t.Name(), "TMPDIR="+t.TempDir())
-	out, err := cmd.CombinedOutput()
-	t.Logf("in a new mount namespace:\n%s", out)
-	if err != nil {
-		t.Fatalf("test in a new mount namespace: %v", err)
-	}
-	if !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
-		t.Fatalf("the test did not run in the new namespace")
-	}
-	after, _ := os.ReadFile("/proc/self/mountinfo")
-	b, a := map[string]bool{}, map[string]bool{}
-	for _, l := range strings.Split(string(before), "\n") {
-		b[l] = true
-	}
-	for _, l := range strings.Split(string(after), "\n") {
-		a[l] = true
-		if !b[l] && (strings.Contains(l, "/Test") || strings.Contains(l, nsfile.UnionSource)) {
-			t.Errorf("host mount table gained: %s", l)
-		}
-	}
-	for l := range b {
-		if !a[l] {
-			t.Errorf("host mount table lost: %s", l)
-		}
-	}
+	testns.CheckUntouched(t, before, testns.Mountinfo(), func(l string) bool {
+		return strings.Contains(l, "/Test") || strings.Contains(l, nsfile.UnionSource)
+	})
 	return false
 }
 

@@ -1,35 +1,19 @@
 package pid1
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ants/ants/internal/testns"
+
 	"golang.org/x/sys/unix"
 )
 
-// inNamespace re-runs the named test in a throwaway mount namespace (unshare -m,
-// private propagation) as root; it returns true in the child, where the test body
-// runs.
+// inNamespace re-runs the test in a throwaway mount namespace as root; it returns
+// true in the child, where the test body runs.
 func inNamespace(t *testing.T) bool {
-	if os.Getenv("ANTS_IN_NS") == t.Name() {
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("host test: needs root for a mount namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("host test: needs unshare(1) from util-linux")
-	}
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
-	cmd.Env = append(os.Environ(), "ANTS_IN_NS="+t.Name())
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
-		t.Fatalf("in a mount namespace: %v\n%s", err, out)
-	}
-	return false
+	return testns.Rerun(t, "ANTS_IN_NS", []string{"--mount", "--propagation", "private"})
 }
 
 // TestMountDoOnce: Mount.Do creates its target and mounts; doing it again (init
