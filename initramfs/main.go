@@ -7,7 +7,6 @@
 package main
 
 import (
-	"bufio"
 	"compress/gzip"
 	"flag"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/kmod"
+	"github.com/ants/ants/internal/listfile"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -61,7 +61,7 @@ func run(args []string) error {
 	}
 	fmt.Printf("initramfs: %d modules for kernel %s\n", n, filepath.Base(modDir))
 
-	cmds, err := readList(*cmdList)
+	cmds, err := listfile.Read(*cmdList)
 	if err != nil {
 		return err
 	}
@@ -109,24 +109,6 @@ func onlyRelease(dir string) (string, error) {
 	return filepath.Join(dir, rels[0]), nil
 }
 
-// readList reads a list file: one item a line, # comments.
-func readList(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
-		if l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out, sc.Err()
-}
-
 // copyModules puts the listed modules and their dependencies under
 // root/lib/modules/RELEASE and runs depmod there, so modules.dep and modules.alias
 // describe exactly what the image carries.
@@ -143,7 +125,7 @@ func copyModules(modDir, root, list string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	names, err := readList(list)
+	names, err := listfile.Read(list)
 	if err != nil {
 		return 0, err
 	}
@@ -158,7 +140,7 @@ func copyModules(modDir, root, list string) (int, error) {
 		}
 	}
 	for _, f := range []string{"modules.builtin", "modules.builtin.modinfo", "modules.order"} {
-		if err := copyFile(filepath.Join(modDir, f), filepath.Join(dst, f)); err != nil && !os.IsNotExist(err) {
+		if err := listfile.Copy(filepath.Join(modDir, f), filepath.Join(dst, f)); err != nil && !os.IsNotExist(err) {
 			return 0, err
 		}
 	}
@@ -180,7 +162,7 @@ func copyModules(modDir, root, list string) (int, error) {
 // decompress modules itself, so internal/kmod does it before init_module(2).
 func compressModule(src, dst string) error {
 	if !strings.HasSuffix(src, ".ko") {
-		return copyFile(src, dst)
+		return listfile.Copy(src, dst)
 	}
 	b, err := os.ReadFile(src)
 	if err != nil {
@@ -195,26 +177,6 @@ func compressModule(src, dst string) error {
 	}
 	defer enc.Close()
 	return os.WriteFile(dst+".zst", enc.EncodeAll(b, nil), 0o644)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // compressFile writes src to dst compressed with how; the kernel unpacks zstd,

@@ -8,13 +8,14 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/ants/ants/internal/listfile"
 	"github.com/klauspost/compress/zstd"
 )
 
 // TestCommandsAreInTools: every u-root command of the image is imported by tools.go,
 // so that `go mod tidy` keeps what mkuimage needs to build it.
 func TestCommandsAreInTools(t *testing.T) {
-	cmds, err := readList("commands.txt")
+	cmds, err := listfile.Read("commands.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +43,11 @@ func TestCommandsAreInTools(t *testing.T) {
 func TestReadList(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "l")
 	os.WriteFile(p, []byte("# comment\n\n a \nb\n  # another\n"), 0o644)
-	got, err := readList(p)
+	got, err := listfile.Read(p)
 	if err != nil || len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Fatalf("readList = %q, %v", got, err)
 	}
-	if _, err := readList(filepath.Join(t.TempDir(), "missing")); err == nil {
+	if _, err := listfile.Read(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("a missing list is no error")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ants/ants/internal/listfile"
 	"github.com/klauspost/compress/zstd"
 	"github.com/u-root/u-root/pkg/cpio"
 )
@@ -26,20 +26,14 @@ type image struct {
 
 // uRootCommands are the u-root lines of initramfs/commands.txt.
 func uRootCommands() ([]string, error) {
-	f, err := os.Open("initramfs/commands.txt")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+	all, err := listfile.Read("initramfs/commands.txt")
 	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		l := strings.TrimSpace(sc.Text())
+	for _, l := range all {
 		if strings.HasPrefix(l, "github.com/u-root/u-root/") {
 			out = append(out, l)
 		}
 	}
-	return out, sc.Err()
+	return out, err
 }
 
 // buildStock builds image B: u-root's init and gosh (goshsmall: a plain prompt) with

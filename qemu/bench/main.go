@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ants/ants/internal/listfile"
 	"github.com/ants/ants/internal/qemu"
 )
 
@@ -102,7 +102,7 @@ func main() {
 	// The images. A is copied so that others rebuilding the image do not change it
 	// under the run.
 	a := image{Key: "A", Name: "ants (as shipped)", Path: filepath.Join(work, "ants.cpio")}
-	if err := copyFile("build/initramfs.cpio", a.Path); err != nil {
+	if err := listfile.Copy("build/initramfs.cpio", a.Path); err != nil {
 		fatal(err)
 	}
 	st, _ := os.Stat(a.Path)
@@ -299,23 +299,6 @@ func machine() string {
 		kvm = "/dev/kvm present (unused)"
 	}
 	return fmt.Sprintf("%d CPUs (nproc), %s, QEMU -accel tcg (%s)", runtime.NumCPU(), model, kvm)
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func writeJSON(r *result) error {
