@@ -32,9 +32,6 @@ const (
 	BinDir   = "/bbin"
 )
 
-// stageEnv marks the second start of init, after the switch into the tmpfs.
-const stageEnv = "ANTS_STAGE=2"
-
 // Init is the state of PID 1.
 type Init struct {
 	log     *klog.Log
@@ -76,9 +73,7 @@ func Main() {
 		fmt.Fprintln(os.Stderr, "init: this is ants' PID 1; it must be started by the kernel (pid 1)")
 		os.Exit(1)
 	}
-	if os.Getenv("ANTS_STAGE") != "2" {
-		in.stage1()
-	}
+	in.stage1()
 	in.reaper = NewReaper()
 	in.reaper.Orphan = func(pid int, ws unix.WaitStatus) {}
 	go in.safe("reaper", func() { in.reaper.Run(sigchld) })
@@ -95,8 +90,8 @@ func (in *Init) safe(name string, f func()) {
 	f()
 }
 
-// stage1 runs from the initramfs: kernel file systems, then the admin tmpfs, then a
-// re-exec of /init from it. On any failure it stays where it is and goes on.
+// stage1 runs from the initramfs: kernel file systems, then the switch into the
+// admin tmpfs. On any failure it stays where it is and goes on.
 func (in *Init) stage1() {
 	for _, m := range EarlyMounts {
 		if err := m.Do(); err != nil {
@@ -112,23 +107,18 @@ func (in *Init) stage1() {
 		size = totalBytes() / 2
 	}
 	done := in.log.Step(fmt.Sprintf("admin namespace: tmpfs of %d MiB", size>>20))
-	n, err := SwitchRoot(size)
+	sw, err := SwitchRoot(size)
 	if err != nil {
 		done(err)
 		in.log.Printf("init: staying on the initramfs; the root system will not be able to pivot")
 		return
 	}
 	done(nil)
-	in.log.Printf("moved %d files from the initramfs into the admin namespace; starting /init from it", n)
-	env := append(os.Environ(), stageEnv)
-	if err := Reexec(env); err != nil {
-		in.log.Printf("init: exec /init in the admin namespace: %v; going on in this process", err)
-	}
+	in.log.Printf("moved %d files into it; %s bound read-only from the image", sw.Moved, strings.Join(sw.Bound, " "))
 }
 
 // stage2 runs in the admin namespace.
 func (in *Init) stage2() {
-	in.log.OpenFile(BootLog)
 	for _, m := range EarlyMounts {
 		if err := m.Do(); err != nil {
 			in.log.Printf("init: %v", err)

@@ -95,7 +95,7 @@ func TestMoveTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := moveTree(src, dst, dev)
+	n, err := moveTree(src, dst, dev, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

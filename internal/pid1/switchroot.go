@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,64 +15,110 @@ const newRoot = "/.ants-admin"
 // keepMounts are moved, not copied, into the new root.
 var keepMounts = []string{"/proc", "/sys", "/dev", "/run"}
 
+// ImageDirs hold the image's read-only payload: the busybox binary with its links,
+// and the kernel modules (most of the image's bytes). They stay where the kernel
+// unpacked them and are bind-mounted read-only into the admin tmpfs: copying them
+// cost half a second under TCG, and PID 1 keeps running the very binary it was
+// started from, so memory still holds one copy and nothing needs to start again.
+var ImageDirs = []string{"/bbin", "/lib/modules"}
+
+// Switched says what SwitchRoot did.
+type Switched struct {
+	Moved int      // files moved from the initramfs into the tmpfs
+	Bound []string // ImageDirs bind-mounted read-only
+}
+
 // SwitchRoot makes the admin namespace: a tmpfs of the given size filled with the
 // initramfs' files, moved onto "/" (the switch_root trick: the initramfs is a
 // rootfs, which pivot_root cannot leave, so later a root system could not pivot).
-// Each file is moved, copied then removed, so the initramfs is freed as it goes and
-// memory holds one copy. On return the caller is chrooted into the tmpfs and should
-// exec /init again so that no page of the old initramfs stays in use.
-func SwitchRoot(size uint64) (files int, err error) {
+// ImageDirs are bind-mounted read-only; every other file is moved (copied, then
+// removed), so memory holds one copy of everything. On return the process is
+// chrooted into the tmpfs and goes on from there.
+func SwitchRoot(size uint64) (sw Switched, err error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs("/", &st); err != nil {
-		return 0, fmt.Errorf("statfs /: %v", err)
+		return sw, fmt.Errorf("statfs /: %v", err)
 	}
 	if st.Type != unix.RAMFS_MAGIC && st.Type != unix.TMPFS_MAGIC {
-		return 0, fmt.Errorf("/ is not the initramfs (fs magic 0x%x); not switching", st.Type)
+		return sw, fmt.Errorf("/ is not the initramfs (fs magic 0x%x); not switching", st.Type)
 	}
 	m := Mount{Source: "ants", Target: newRoot, FSType: "tmpfs", Data: fmt.Sprintf("mode=0755,size=%d", size)}
 	if err := m.Do(); err != nil {
-		return 0, err
+		return sw, err
 	}
 	rootDev, err := devOf("/")
 	if err != nil {
-		return 0, err
+		return sw, err
+	}
+	skip := map[string]bool{newRoot: true}
+	for _, p := range keepMounts {
+		skip[p] = true
+	}
+	for _, dir := range ImageDirs {
+		if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+			continue
+		}
+		if err := bindReadOnly(dir, newRoot+dir); err != nil {
+			return sw, err
+		}
+		skip[dir] = true
+		sw.Bound = append(sw.Bound, dir)
 	}
 	ents, err := os.ReadDir("/")
 	if err != nil {
-		return 0, err
+		return sw, err
 	}
 	for _, e := range ents {
 		p := "/" + e.Name()
-		if p == newRoot || isKept(p) {
+		if skip[p] {
 			continue
 		}
-		n, err := moveTree(p, newRoot+p, rootDev)
-		files += n
+		n, err := moveTree(p, newRoot+p, rootDev, skip)
+		sw.Moved += n
 		if err != nil {
-			return files, err
+			return sw, err
 		}
 	}
 	for _, p := range keepMounts {
 		if err := os.MkdirAll(newRoot+p, 0o755); err != nil {
-			return files, err
+			return sw, err
 		}
 		if err := unix.Mount(p, newRoot+p, "", unix.MS_MOVE, ""); err != nil {
-			return files, &MountError{p, newRoot + p, "", unix.MS_MOVE, "", err}
+			return sw, &MountError{p, newRoot + p, "", unix.MS_MOVE, "", err}
 		}
 	}
 	if err := os.Chdir(newRoot); err != nil {
-		return files, err
+		return sw, err
 	}
 	if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
-		return files, &MountError{newRoot, "/", "", unix.MS_MOVE, "", err}
+		return sw, &MountError{newRoot, "/", "", unix.MS_MOVE, "", err}
 	}
 	if err := unix.Chroot("."); err != nil {
-		return files, fmt.Errorf("chroot into the admin tmpfs: %v", err)
+		return sw, fmt.Errorf("chroot into the admin tmpfs: %v", err)
 	}
 	if err := os.Chdir("/"); err != nil {
-		return files, err
+		return sw, err
 	}
-	return files, nil
+	return sw, nil
+}
+
+// bindReadOnly bind-mounts dir on target (created with dir's mode), read-only.
+func bindReadOnly(dir, target string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(target, fi.Mode().Perm()); err != nil {
+		return err
+	}
+	if err := unix.Mount(dir, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return &MountError{dir, target, "", unix.MS_BIND | unix.MS_REC, "", err}
+	}
+	fl := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY)
+	if err := unix.Mount("", target, "", fl, ""); err != nil {
+		return &MountError{"", target, "", fl, "", err}
+	}
+	return nil
 }
 
 func isKept(p string) bool {
@@ -93,8 +138,9 @@ func devOf(p string) (uint64, error) {
 	return st.Dev, nil
 }
 
-// moveTree moves src to dst (copy, then remove), staying on the device dev.
-func moveTree(src, dst string, dev uint64) (int, error) {
+// moveTree moves src to dst (copy, then remove), staying on the device dev and
+// leaving the paths in skip where they are.
+func moveTree(src, dst string, dev uint64, skip map[string]bool) (int, error) {
 	var st unix.Stat_t
 	if err := unix.Lstat(src, &st); err != nil {
 		return 0, fmt.Errorf("stat %s: %v", src, err)
@@ -114,7 +160,11 @@ func moveTree(src, dst string, dev uint64) (int, error) {
 			return 0, err
 		}
 		for _, e := range ents {
-			k, err := moveTree(filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()), dev)
+			p := filepath.Join(src, e.Name())
+			if skip[p] {
+				continue
+			}
+			k, err := moveTree(p, filepath.Join(dst, e.Name()), dev, skip)
 			n += k
 			if err != nil {
 				return n, err
@@ -164,9 +214,4 @@ func copyFile(src, dst string, mode os.FileMode) error {
 		return fmt.Errorf("copy %s: %v", src, err)
 	}
 	return out.Close()
-}
-
-// Reexec replaces PID 1 with the /init of the admin tmpfs.
-func Reexec(env []string) error {
-	return syscall.Exec("/init", []string{"/init"}, env)
 }
