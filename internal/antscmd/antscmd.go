@@ -93,6 +93,25 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// inProcess runs "ants SUBCOMMAND ..." in the calling process for the boot runner;
+// a panic becomes exit status 1 with its message.
+func inProcess(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (status int, ran bool) {
+	if len(args) < 2 {
+		return 0, false
+	}
+	switch args[1] {
+	case "boot", "root-child", "root-abort", "probe":
+		return 0, false
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "ants %s: PANIC: %v\n", args[1], r)
+			status, ran = 1, true
+		}
+	}()
+	return Main(args[1:], stdin, stdout, stderr), true
+}
+
 func readCmdline() string {
 	b, _ := os.ReadFile(Cmdline)
 	return string(b)
@@ -257,6 +276,9 @@ func bootCmd(stdin io.Reader, stdout, stderr io.Writer) int {
 		BaseEnv: os.Environ(),
 		Break:   envs["ants.break"],
 		Shell:   func(string) error { return runShell(stdin, stdout) },
+		// ants' own subcommands run inside the runner, but those that must be a
+		// process of their own (boot, root-child).
+		Builtins: map[string]boot.Builtin{"ants": inProcess},
 	}
 	start := time.Now()
 	scripts := boot.Scripts(ScriptDir)

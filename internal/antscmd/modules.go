@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ants/ants/internal/kmod"
@@ -17,15 +18,29 @@ var ModulesDir = "/lib/modules"
 // Sysfs is where the kernel shows its devices.
 var Sysfs = "/sys"
 
+// indexes keeps each parsed module index: the boot runner calls coldplug and
+// modprobe in one process, and the image's modules never change (read-only).
+var (
+	indexMu sync.Mutex
+	indexes = map[string]*kmod.Index{}
+)
+
 func loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return nil, err
 	}
 	rel := unix.ByteSliceToString(u.Release[:])
-	ix, err := kmod.LoadIndex(filepath.Join(ModulesDir, rel))
-	if err != nil {
-		return nil, fmt.Errorf("no modules for the running kernel %s: %v; was the image built for another kernel?", rel, err)
+	dir := filepath.Join(ModulesDir, rel)
+	indexMu.Lock()
+	defer indexMu.Unlock()
+	ix := indexes[dir]
+	if ix == nil {
+		var err error
+		if ix, err = kmod.LoadIndex(dir); err != nil {
+			return nil, fmt.Errorf("no modules for the running kernel %s: %v; was the image built for another kernel?", rel, err)
+		}
+		indexes[dir] = ix
 	}
 	l := &kmod.Loader{Index: ix}
 	if verbose {

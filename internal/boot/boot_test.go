@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -565,5 +567,45 @@ func TestErrexitAndList(t *testing.T) {
 				t.Errorf("$OUT %q, want %q", f.output(t), tt.out)
 			}
 		})
+	}
+}
+
+// TestBuiltins: a builtin runs in the runner with the script's stdio and
+// redirections, its status counts as a command's (errexit, the failing line), and
+// one that declines leaves the command to be started as a program.
+func TestBuiltins(t *testing.T) {
+	f := newFixture(t)
+	var calls [][]string
+	f.r.Builtins = map[string]Builtin{
+		"greet": func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, bool) {
+			calls = append(calls, args)
+			b, _ := io.ReadAll(stdin)
+			fmt.Fprintf(stdout, "hello %s %s\n", strings.Join(args[1:], " "), strings.TrimSpace(string(b)))
+			if len(args) > 1 && args[1] == "fail" {
+				fmt.Fprintln(stderr, "greet: failing as asked")
+				return 3, true
+			}
+			return 0, true
+		},
+		"true": func(context.Context, []string, io.Reader, io.Writer, io.Writer) (int, bool) { return 0, false },
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	p := f.script(t, "10-b.sh", "echo in | greet a b\ngreet x > "+out+"\ntrue\ngreet fail </dev/null\necho not-reached\n")
+	err := f.r.RunScript(context.Background(), p)
+	var se *ScriptError
+	if !errors.As(err, &se) || se.Line != 4 || se.Status != 3 || !strings.Contains(se.What, "'greet fail' exited 3") {
+		t.Fatalf("RunScript: %v, want line 4, 'greet fail' exited 3", err)
+	}
+	if got := f.stdout.String(); got != "hello a b in\nhello fail \n" {
+		t.Errorf("stdout %q", got)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "hello x \n" {
+		t.Errorf("redirected output %q", b)
+	}
+	if !strings.Contains(f.stderr.String(), "failing as asked") {
+		t.Errorf("stderr %q", f.stderr.String())
+	}
+	if len(calls) != 3 {
+		t.Errorf("builtin called %d times, want 3 (true declines and runs as a program)", len(calls))
 	}
 }

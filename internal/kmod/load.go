@@ -185,23 +185,24 @@ func finitModule(path, params string) error {
 	return nil
 }
 
-// Coldplug loads the drivers for the devices already there: it walks sysfs/devices
-// (without following symlinks: /sys has loops), reads every modalias file, and probes
-// each module MatchAlias gives, once. Loading a driver can add devices (a virtio PCI
-// device gets its virtio child once virtio_pci is in), so it walks again while that
-// brings new modaliases and loads new modules, a few times at most. It returns the
-// modules it loaded (dependencies included; not those already there or built in), and
-// an error for each module that failed and for unreadable parts of sysfs; it never
-// stops at the first.
+// Coldplug loads the drivers for the devices already there: it reads the modalias of
+// every device on a bus (sysfs/bus/*/devices/*, as udev's coldplug trigger lists
+// them; walking all of sysfs/devices cost a tenth of a second a pass under TCG) and
+// of the two devices on none (the CPU's features, the firmware's DMI strings), and
+// probes each module MatchAlias gives, once. Loading a driver can add devices (a
+// virtio PCI device gets its virtio child once virtio_pci is in), so it reads again
+// while that brings new modaliases and loads new modules, a few times at most. It
+// returns the modules it loaded (dependencies included; not those already there or
+// built in), and an error for each module that failed and for unreadable parts of
+// sysfs; it never stops at the first.
 func (l *Loader) Coldplug(sysfs string) (loaded []string, errs []error) {
 	if l.Index == nil {
 		return nil, []error{errors.New("kmod: Loader has no Index")}
 	}
-	root := filepath.Join(sysfs, "devices")
 	seen := map[string]bool{}  // modaliases handled
 	tried := map[string]bool{} // modules probed
 	for pass := 0; pass < maxColdplugPasses; pass++ {
-		aliases, walkErrs := readModaliases(root, seen)
+		aliases, walkErrs := readModaliases(sysfs, seen)
 		errs = append(errs, walkErrs...)
 		progress := false
 		for _, a := range aliases {
@@ -229,41 +230,48 @@ func (l *Loader) Coldplug(sysfs string) (loaded []string, errs []error) {
 	return loaded, errs
 }
 
-// readModaliases gives the modaliases under root not in seen (adding them), in walk
-// order, and errors for what it could not read (devices that went away are no error).
-func readModaliases(root string, seen map[string]bool) (aliases []string, errs []error) {
+// readModaliases gives the modaliases of sysfs' devices not in seen (adding them), bus
+// by bus, and errors for what it could not read (devices that went away are no error).
+func readModaliases(sysfs string, seen map[string]bool) (aliases []string, errs []error) {
 	gone := func(err error) bool {
 		return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENODEV)
 	}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	buses, err := os.ReadDir(filepath.Join(sysfs, "bus"))
+	if err != nil {
+		return nil, []error{fmt.Errorf("kmod: coldplug: %w", err)}
+	}
+	var files []string
+	for _, b := range buses {
+		dir := filepath.Join(sysfs, "bus", b.Name(), "devices")
+		devs, err := os.ReadDir(dir)
 		if err != nil {
-			if p == root {
-				return err
-			}
 			if !gone(err) {
 				errs = append(errs, fmt.Errorf("kmod: coldplug: %w", err))
 			}
-			return nil
+			continue
 		}
-		if d.Name() != "modalias" || !d.Type().IsRegular() {
-			return nil
+		for _, d := range devs {
+			files = append(files, filepath.Join(dir, d.Name(), "modalias"))
+		}
+	}
+	files = append(files, filepath.Join(sysfs, "devices/system/cpu/modalias"), filepath.Join(sysfs, "devices/virtual/dmi/id/modalias"))
+	for _, p := range files {
+		// sysfs' modalias is a regular file; anything else here is not a device's.
+		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+			continue
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			if !gone(err) {
 				errs = append(errs, fmt.Errorf("kmod: coldplug: %w", err))
 			}
-			return nil
+			continue
 		}
 		a := strings.TrimSpace(string(data))
 		if a != "" && !seen[a] {
 			seen[a] = true
 			aliases = append(aliases, a)
 		}
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, fmt.Errorf("kmod: coldplug: %w", err))
 	}
 	return aliases, errs
 }

@@ -227,12 +227,26 @@ func TestColdplug(t *testing.T) {
 		"devices/pci0000:00/0000:00:01.0/subsystem": "../../../bus/pci",
 		"devices/platform/link/modalias":            "../../../outside/modalias",
 		"devices/platform/outside":                  "../../outside",
+		// The buses list their devices, as sysfs does.
+		"bus/acpi/devices/nomatch":     "../../../devices/virtual/nomatch",
+		"bus/pci/devices/0000:00:01.0": "../../../devices/pci0000:00/0000:00:01.0",
+		"bus/pci/devices/0000:00:02.0": "../../../devices/pci0000:00/0000:00:02.0",
+		"bus/platform/devices/dup":     "../../../devices/platform/dup",
+		"bus/platform/devices/empty":   "../../../devices/platform/empty",
+		"bus/platform/devices/failing": "../../../devices/platform/failing",
+		"bus/platform/devices/ghost":   "../../../devices/platform/ghost",
+		"bus/platform/devices/link":    "../../../devices/platform/link",
+		"bus/platform/devices/my-dev":  "../../../devices/platform/my-dev",
+		"bus/platform/devices/gone":    "../../../devices/platform/gone",
+		"bus/virtio/devices/virtio0":   "../../../devices/pci0000:00/0000:00:02.0/virtio0",
 	})
+	os.MkdirAll(filepath.Join(sys, "bus/usb/devices"), 0o755) // a bus without devices
 	l, k, _ := newLoader(t, map[string]error{"f": syscall.EINVAL})
 	// Loading d makes a new device, for the next pass.
 	k.onLoad = func(name string) {
 		if name == "d" {
-			writeTree(t, sys, map[string]string{"devices/pci0000:00/0000:00:01.0/late0/modalias": "late:dev1\n"}, nil)
+			writeTree(t, sys, map[string]string{"devices/pci0000:00/0000:00:01.0/late0/modalias": "late:dev1\n"},
+				map[string]string{"bus/late/devices/late0": "../../../devices/pci0000:00/0000:00:01.0/late0"})
 		}
 	}
 	loaded, errs := l.Coldplug(sys)

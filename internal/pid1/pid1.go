@@ -224,9 +224,11 @@ func (in *Init) superviseForever() {
 
 // focusAdmin gives the console to the admin shell and asks it for a fresh prompt,
 // as if Enter was pressed: the one it printed may predate the boot scripts (a new
-// hostname) and sits in the ring buffer.
+// hostname) and sits in the ring buffer. If the admin shell has the console
+// already (Ctrl-] a during the boot scripts), nothing changes: an Enter then would
+// run whatever the admin is typing.
 func (in *Init) focusAdmin() {
-	if in.mux == nil {
+	if in.mux == nil || in.mux.Focused() == in.admin {
 		return
 	}
 	in.mux.Focus(in.admin)

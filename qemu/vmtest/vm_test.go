@@ -61,9 +61,14 @@ func TestAdminShell(t *testing.T) {
 
 	contains(t, "echo", vm.Run("echo $((6*7))", p, cmdTimeout), "42")
 	mounts := vm.Run("cat /proc/mounts", p, cmdTimeout)
-	if !strings.Contains(mounts, "\nants / tmpfs ") || strings.Contains(mounts, "rootfs") || strings.Count(mounts, " /proc proc ") != 1 {
-		t.Errorf("/ is not the admin tmpfs alone, or a mount is doubled; /proc/mounts:\n%s", mounts)
+	// The image's busybox and modules stay on the initramfs, bound read-only.
+	if !strings.Contains(mounts, "\nants / tmpfs ") || strings.Count(mounts, "\nrootfs ") != 2 ||
+		!strings.Contains(mounts, "rootfs /bbin rootfs ro,") || !strings.Contains(mounts, "rootfs /lib/modules rootfs ro,") ||
+		strings.Count(mounts, " /proc proc ") != 1 {
+		t.Errorf("/ is not the admin tmpfs with /bbin and /lib/modules bound read-only, or a mount is doubled; /proc/mounts:\n%s", mounts)
 	}
+	contains(t, "read-only /bbin", vm.Run("echo x >/bbin/new; echo x >/lib/modules/new; echo x >/new && echo root-writable", p, cmdTimeout),
+		"read-only file system", "root-writable")
 	contains(t, "boot log", vm.Run("cat /run/ants/boot.log", p, cmdTimeout),
 		"init started", "admin namespace: tmpfs", "ran /lib/boot/20-ask.sh", "boot scripts done: 5 ran, 0 failed")
 	contains(t, "ants env", vm.Run("ants env", p, cmdTimeout), "sysname=ants")
@@ -207,4 +212,23 @@ func TestAdminShellDuringBoot(t *testing.T) {
 	vm.Line("")
 	vm.Expect(`ants% `, cmdTimeout)
 	contains(t, "admin during boot", vm.Run("echo $((9*9)); ps -e", `ants% `, cmdTimeout), "81", "sleep")
+}
+
+// TestTypingWhileBootEnds: an admin who took the console during the boot scripts
+// (Ctrl-] a) and is typing when they end keeps the line: init gives the focus to
+// the admin shell with an Enter only when the focus really moves.
+func TestTypingWhileBootEnds(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qemu.Options{}, qemu.File{Path: "lib/boot/25-slow.sh", Content: "echo slow-script\nsleep 4\n"})
+	vm.Expect(`slow-script`, bootTimeout)
+	vm.Type("\x1da")
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm.Type("echo par")
+	vm.Expect(`no root configured`, cmdTimeout)
+	mark := len(vm.Output())
+	vm.Type("tial-line\r")
+	vm.Expect(`\npartial-line\r?\n`, cmdTimeout)
+	if out := vm.Output()[mark:]; strings.Contains(out, "tial-line:") {
+		t.Errorf("the line was cut in two when the boot scripts ended:\n%s", vm.Output())
+	}
 }
