@@ -64,6 +64,7 @@ type Client struct {
 	master io.ReadWriteCloser // the pty master (or any stream in tests)
 	ring   []byte             // output while not focused
 	lost   int                // bytes that fell out of the ring
+	spoke  chan struct{}      // closed at the first output of the attached stream
 }
 
 // Mux is the console multiplexer.
@@ -104,23 +105,37 @@ func (m *Mux) Client(name string, key byte) *Client {
 // Attach connects a stream (a pty master) to the client, replacing an earlier one,
 // and copies its output until it ends.
 func (c *Client) Attach(master io.ReadWriteCloser) {
+	spoke := make(chan struct{})
 	c.mux.mu.Lock()
 	old := c.master
 	c.master = master
+	c.spoke = spoke
 	c.mux.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
-	go c.copyOut(master)
+	go c.copyOut(master, spoke)
 }
 
-func (c *Client) copyOut(r io.ReadWriteCloser) {
+// Spoke returns a channel closed once the stream attached last has written
+// something (a shell, its prompt); nil before any Attach.
+func (c *Client) Spoke() <-chan struct{} {
+	c.mux.mu.Lock()
+	defer c.mux.mu.Unlock()
+	return c.spoke
+}
+
+func (c *Client) copyOut(r io.ReadWriteCloser, spoke chan struct{}) {
 	buf := make([]byte, 4096)
 	idle := 10 * time.Millisecond
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			c.mux.output(c, buf[:n])
+			if spoke != nil {
+				close(spoke)
+				spoke = nil
+			}
 			idle = 10 * time.Millisecond
 		}
 		if err == nil {

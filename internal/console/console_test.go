@@ -181,3 +181,41 @@ func TestOpenPTY(t *testing.T) {
 	}
 	slave.Close()
 }
+
+// TestSpoke: a client's Spoke channel closes at the first output of its program,
+// focused or not, and a new Attach (a new program) starts a new one.
+func TestSpoke(t *testing.T) {
+	m := New([]io.Writer{&syncBuf{}}, 0)
+	c := m.Client("admin shell", 'a')
+	if c.Spoke() != nil {
+		t.Fatal("Spoke before any Attach is not nil")
+	}
+	f := newFake()
+	c.Attach(f)
+	ch := c.Spoke()
+	select {
+	case <-ch:
+		t.Fatal("spoke before any output")
+	case <-time.After(20 * time.Millisecond):
+	}
+	f.Emit("ants% ")
+	select {
+	case <-ch:
+	case <-time.After(time.Second):
+		t.Fatal("no Spoke after output")
+	}
+	f.Emit("more") // no second close (that would panic)
+	g := newFake()
+	c.Attach(g)
+	select {
+	case <-c.Spoke():
+		t.Fatal("the new program's Spoke is closed already")
+	case <-time.After(20 * time.Millisecond):
+	}
+	g.Emit("x")
+	select {
+	case <-c.Spoke():
+	case <-time.After(time.Second):
+		t.Fatal("no Spoke for the second program")
+	}
+}

@@ -137,17 +137,23 @@ func (in *Init) stage2() {
 	}
 	in.vars = vars
 	in.startMux(vars.Value("ants.escape"))
+	in.env = childEnv()
+	unix.Sethostname([]byte("ants"))
+	// The admin shell comes first: its prompt is there (Ctrl-] a) before anything
+	// else starts, and on one CPU nothing competes with it until then.
+	if in.mux != nil {
+		in.startShell()
+		select {
+		case <-in.admin.Spoke():
+		case <-time.After(time.Second):
+		}
+	}
 	if err := vars.WriteEnv(EnvDir); err != nil {
 		in.log.Printf("init: writing %s: %v", EnvDir, err)
 	}
 	in.log.Printf("boot variables in %s: %s", EnvDir, strings.Join(vars.CmdlineWords(), " "))
-	in.env = childEnv()
-	unix.Sethostname([]byte("ants"))
 	setupCgroups(in)
 	go in.safe("control socket", in.serveCtl)
-	if in.mux != nil {
-		in.startShell()
-	}
 	in.log.Printf("running the boot scripts")
 	start := time.Now()
 	ws, err := in.run(in.boot, BinDir+"/ants", "boot")

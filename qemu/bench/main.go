@@ -50,6 +50,7 @@ func main() {
 	n := flag.Int("n", 5, "boots of each image (after one warm-up)")
 	hungN := flag.Int("hung", 3, "runs of the hung-root scenario (1 with -quick)")
 	verbose := flag.Bool("v", false, "progress on stderr")
+	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): no demo or hung root, memory bisection, Debian image or build timing")
 	flag.Parse()
 	if err := os.Chdir(qemu.Root()); err != nil {
 		fatal(err)
@@ -57,6 +58,10 @@ func main() {
 	r := &result{Date: time.Now().Format(time.RFC3339), Quick: *quick, N: *n, Warmup: 1, Machine: machine()}
 	if *quick {
 		r.N, r.Warmup, *hungN = 1, 0, 1
+	}
+	if *bootsOnly {
+		*quick, *hungN = true, 0
+		r.Quick = true
 	}
 	logf := func(f string, a ...any) {
 		if *verbose || true {
@@ -158,19 +163,22 @@ func main() {
 	}
 
 	// ants only: the demo root from a disk, and the hung root.
-	err = run("bench-demoroot", func(t *tb) {
-		t.verbose = *verbose
-		disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "benchroot", false)
-		for i := 0; i < r.N; i++ {
-			var d demo
-			if err := run(fmt.Sprintf("bench-demo-%d", i+1), func(t *tb) { d = bootDemo(t, kernel, imgs["A"], disk) }); err != nil {
-				d.Err = err.Error()
-				r.Failures = append(r.Failures, fmt.Sprintf("demo root %d: %v", i+1, err))
+	err = nil
+	if !*bootsOnly {
+		err = run("bench-demoroot", func(t *tb) {
+			t.verbose = *verbose
+			disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "benchroot", false)
+			for i := 0; i < r.N; i++ {
+				var d demo
+				if err := run(fmt.Sprintf("bench-demo-%d", i+1), func(t *tb) { d = bootDemo(t, kernel, imgs["A"], disk) }); err != nil {
+					d.Err = err.Error()
+					r.Failures = append(r.Failures, fmt.Sprintf("demo root %d: %v", i+1, err))
+				}
+				logf("demo root %d: wall %.2f s, guest %.2f s %s", i+1, d.Wall, d.Guest, d.Err)
+				r.Demo = append(r.Demo, d)
 			}
-			logf("demo root %d: wall %.2f s, guest %.2f s %s", i+1, d.Wall, d.Guest, d.Err)
-			r.Demo = append(r.Demo, d)
-		}
-	})
+		})
+	}
 	if err != nil {
 		r.Failures = append(r.Failures, err.Error())
 	}
