@@ -65,8 +65,17 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	// PID 1 and the admin shell are one program of their own (cmds/admin), beside
+	// the busybox binary: /bbin/admin, with /bbin/init and /bbin/antsh links to it.
+	links, err := buildAdmin(*work)
+	if err != nil {
+		return err
+	}
 	raw := filepath.Join(*work, "image.cpio")
-	margs := []string{"-format=cpio", "-o", raw, "-initcmd=init", "-defaultsh=antsh", "-skip-ldd"}
+	margs := []string{"-format=cpio", "-o", raw, "-initcmd=/bbin/init", "-defaultsh=/bbin/antsh", "-skip-ldd"}
+	for _, l := range links {
+		margs = append(margs, "-files", filepath.Join(*work, "admin", l)+":bbin/"+l)
+	}
 	skel, err := os.ReadDir("ramfs-skel")
 	if err != nil {
 		return fmt.Errorf("reading the skeleton: %v", err)
@@ -89,6 +98,35 @@ func run(args []string) error {
 	st, _ := os.Stat(raw)
 	fmt.Printf("initramfs: %s: %.1f MiB (%s of %.1f MiB) in %.1f s\n", *out, float64(size)/(1<<20), *compress, float64(st.Size())/(1<<20), time.Since(start).Seconds())
 	return os.Remove(raw)
+}
+
+// adminPkg is PID 1 and the admin shell; adminLinks are its names in /bbin.
+const adminPkg = "./cmds/admin"
+
+var adminLinks = []string{"init", "antsh"}
+
+// buildAdmin builds cmds/admin into work/admin/admin, as small as the busybox is
+// built (static, no symbol table), with adminLinks beside it; it returns the names
+// to put in /bbin.
+func buildAdmin(work string) ([]string, error) {
+	dir := filepath.Join(work, "admin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "admin"), adminPkg)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("building %s: %v", adminPkg, err)
+	}
+	for _, l := range adminLinks {
+		p := filepath.Join(dir, l)
+		os.Remove(p)
+		if err := os.Symlink("admin", p); err != nil {
+			return nil, err
+		}
+	}
+	return append([]string{"admin"}, adminLinks...), nil
 }
 
 // onlyRelease finds the one lib/modules/RELEASE directory.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/ants/ants/internal/listfile"
@@ -96,5 +98,36 @@ func TestOnlyRelease(t *testing.T) {
 	os.Mkdir(filepath.Join(dir, "6.1.0-2-amd64"), 0o755)
 	if _, err := onlyRelease(dir); err == nil {
 		t.Error("two releases: no error")
+	}
+}
+
+// TestBuildAdmin builds the admin program as the image gets it and runs it by its
+// names: antsh is the shell, another name says what the program is. (As init it
+// refuses to run unless it is PID 1.)
+func TestBuildAdmin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go program")
+	}
+	work := t.TempDir()
+	t.Chdir("..") // the builder runs from the top of the tree
+	names, err := buildAdmin(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, " ") != "admin init antsh" {
+		t.Errorf("names in /bbin: %q", names)
+	}
+	dir := filepath.Join(work, "admin")
+	out, err := exec.Command(filepath.Join(dir, "antsh"), "-c", "echo $((6*7))").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "42" {
+		t.Errorf("antsh -c: %q, %v", out, err)
+	}
+	out, err = exec.Command(filepath.Join(dir, "init")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "pid 1") {
+		t.Errorf("init, not as PID 1: %q, %v; want a refusal", out, err)
+	}
+	out, err = exec.Command(filepath.Join(dir, "admin")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "run it as init (PID 1) or antsh") {
+		t.Errorf("admin by its own name: %q, %v", out, err)
 	}
 }
