@@ -83,7 +83,7 @@ func main() {
 		} else {
 			r.BuildClean = s
 			now := time.Now()
-			os.Chtimes("cmds/init/main.go", now, now)
+			os.Chtimes("cmds/admin/main.go", now, now)
 			if s, err := timeMake(); err != nil {
 				r.BuildErr = err.Error()
 			} else {

@@ -157,7 +157,7 @@ func report(r *result) string {
 	} else if r.BuildErr != "" {
 		p("| build: make all | failed: %s |\n\n", firstLine(r.BuildErr))
 	} else {
-		p("| build: make all from no image (Go cache warm), s | %.1f |\n| build: make all after touching cmds/init/main.go, s | %.1f |\n\n", r.BuildClean, r.BuildIncr)
+		p("| build: make all from no image (Go cache warm), s | %.1f |\n| build: make all after touching cmds/admin/main.go, s | %.1f |\n\n", r.BuildClean, r.BuildIncr)
 	}
 
 	// Goals from the issue: shown, never asserted.
