@@ -201,14 +201,23 @@ func TestBadInput(t *testing.T) {
 	vm.Wait(cmdTimeout)
 }
 
+// adminDuringScript boots with one more boot script, 25-NAME.sh, which echoes
+// NAME and then runs body; once NAME is on the console it takes the console for
+// the admin shell (Ctrl-] a) while the scripts still run.
+func adminDuringScript(t *testing.T, name, body string) *qemu.VM {
+	t.Helper()
+	vm := boot(t, qemu.Options{}, qemu.File{Path: "lib/boot/25-" + name + ".sh", Content: "echo " + name + "\n" + body})
+	vm.Expect(name, bootTimeout)
+	vm.Type("\x1da")
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	return vm
+}
+
 // TestAdminShellDuringBoot: the admin shell is there from the start; a boot script
 // that hangs does not keep it from the console (Ctrl-] a).
 func TestAdminShellDuringBoot(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{}, qemu.File{Path: "lib/boot/25-hang.sh", Content: "echo hanging-now\nsleep 600\n"})
-	vm.Expect(`hanging-now`, bootTimeout)
-	vm.Type("\x1da")
-	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm := adminDuringScript(t, "hanging-now", "sleep 600\n")
 	vm.Line("")
 	vm.Expect(`ants% `, cmdTimeout)
 	contains(t, "admin during boot", vm.Run("echo $((9*9)); ps -e", `ants% `, cmdTimeout), "81", "sleep")
@@ -219,10 +228,7 @@ func TestAdminShellDuringBoot(t *testing.T) {
 // the admin shell with an Enter only when the focus really moves.
 func TestTypingWhileBootEnds(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{}, qemu.File{Path: "lib/boot/25-slow.sh", Content: "echo slow-script\nsleep 4\n"})
-	vm.Expect(`slow-script`, bootTimeout)
-	vm.Type("\x1da")
-	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm := adminDuringScript(t, "slow-script", "sleep 4\n")
 	vm.Type("echo par")
 	vm.Expect(`no root configured`, cmdTimeout)
 	mark := len(vm.Output())
