@@ -65,6 +65,9 @@ type Client struct {
 	ring   []byte             // output while not focused
 	lost   int                // bytes that fell out of the ring
 	spoke  chan struct{}      // closed at the first output of the attached stream
+	// hadFocus: the attached program has had the console since it was attached, so
+	// someone may have typed into it.
+	hadFocus bool
 }
 
 // Mux is the console multiplexer.
@@ -110,11 +113,20 @@ func (c *Client) Attach(master io.ReadWriteCloser) {
 	old := c.master
 	c.master = master
 	c.spoke = spoke
+	c.hadFocus = c.mux.focus == c
 	c.mux.mu.Unlock()
 	if old != nil {
 		old.Close()
 	}
 	go c.copyOut(master, spoke)
+}
+
+// HadFocus says whether the program attached last has had the console at any time
+// (so that keys may have been typed into it).
+func (c *Client) HadFocus() bool {
+	c.mux.mu.Lock()
+	defer c.mux.mu.Unlock()
+	return c.hadFocus
 }
 
 // Spoke returns a channel closed once the stream attached last has written
@@ -248,6 +260,7 @@ func (m *Mux) Focus(c *Client) {
 		return
 	}
 	m.focus = c
+	c.hadFocus = true
 	pending, lost := c.ring, c.lost
 	c.ring, c.lost = nil, 0
 	outs := m.outs

@@ -219,3 +219,30 @@ func TestSpoke(t *testing.T) {
 		t.Fatal("no Spoke for the second program")
 	}
 }
+
+// TestHadFocus: a client's program has had the focus once the focus was on it since
+// it was attached; a program attached while the client has the focus has it too.
+func TestHadFocus(t *testing.T) {
+	m := New([]io.Writer{&syncBuf{}}, 0)
+	a, b := m.Client("admin shell", 'a'), m.Client("boot scripts", 'b')
+	a.Attach(newFake())
+	b.Attach(newFake())
+	m.Focus(b)
+	if a.HadFocus() {
+		t.Fatal("HadFocus before any focus")
+	}
+	m.keys([]byte("\x1da"), false)
+	m.keys([]byte("\x1db"), false)
+	if !a.HadFocus() {
+		t.Fatal("no HadFocus after Ctrl-] a")
+	}
+	a.Attach(newFake()) // a new shell, the focus elsewhere
+	if a.HadFocus() {
+		t.Error("a new program inherits HadFocus")
+	}
+	m.Focus(a)
+	a.Attach(newFake()) // a new shell while the client has the focus
+	if !a.HadFocus() {
+		t.Error("a program attached with the focus on its client: HadFocus false")
+	}
+}

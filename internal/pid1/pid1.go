@@ -228,17 +228,20 @@ func (in *Init) superviseForever() {
 	}
 }
 
-// focusAdmin gives the console to the admin shell and asks it for a fresh prompt,
-// as if Enter was pressed: the one it printed may predate the boot scripts (a new
-// hostname) and sits in the ring buffer. If the admin shell has the console
-// already (Ctrl-] a during the boot scripts), nothing changes: an Enter then would
-// run whatever the admin is typing.
+// focusAdmin gives the console to the admin shell. A shell that has never had the
+// console gets an Enter first, for a fresh prompt: the one it printed may predate the
+// boot scripts (a new hostname) and sits in the ring buffer. The Enter goes before
+// the focus moves, so it comes ahead of any key typed, and never to a shell someone
+// has typed into: that could run half a line (a shell with the console already is
+// left alone, as one that had it earlier).
 func (in *Init) focusAdmin() {
 	if in.mux == nil || in.mux.Focused() == in.admin {
 		return
 	}
+	if !in.admin.HadFocus() {
+		in.admin.Send([]byte("\r"))
+	}
 	in.mux.Focus(in.admin)
-	in.admin.Send([]byte("\r"))
 }
 
 // startShell starts an admin shell on the admin client; its end comes on shellDone.
