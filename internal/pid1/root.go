@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/power"
 	"github.com/ants/ants/internal/rootsys"
 	"golang.org/x/sys/unix"
@@ -81,7 +82,7 @@ func rootVars(over map[string]string) func(string) string {
 }
 
 // startRoot starts the root system from src.
-func (in *Init) startRoot(src rootsys.Source) (int, error) {
+func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 	r := in.root
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -120,9 +121,14 @@ func (in *Init) startRoot(src rootsys.Source) (int, error) {
 		r.mntns = f
 	}
 	os.WriteFile(RootPidFile, []byte(fmt.Sprintf("%d\n", pid)), 0o644)
-	in.log.Printf("root system: starting from %s (pid %d); its console has the focus", src, pid)
-	if in.mux != nil {
+	switch {
+	case in.mux == nil:
+		in.log.Printf("root system: starting from %s (pid %d)", src, pid)
+	case focus:
+		in.log.Printf("root system: starting from %s (pid %d); its console has the focus", src, pid)
 		in.mux.Focus(in.rootc)
+	default:
+		in.log.Printf("root system: starting from %s (pid %d); %s r for its console", src, pid, console.KeyName(in.mux.Escape()))
 	}
 	mntns := r.mntns
 	go in.safe("root wait", func() {
@@ -291,7 +297,7 @@ func (in *Init) rootExited(ev rootEvent) {
 			break
 		}
 		in.log.Printf("root system: restarting (ants.onrootexit=restart)")
-		if _, err := in.startRoot(ev.src); err != nil {
+		if _, err := in.startRoot(ev.src, true); err != nil {
 			in.log.Printf("root system: %v", err)
 		}
 		return
@@ -326,7 +332,9 @@ func (in *Init) autoStartRoot() {
 		in.log.Printf("no root configured (root=, venti=): admin shell only")
 		return
 	}
-	if _, err := in.startRoot(src); err != nil {
+	// An admin who took the console during the boot scripts (Ctrl-] a) keeps it.
+	focus := in.mux == nil || in.mux.Focused() != in.admin
+	if _, err := in.startRoot(src, focus); err != nil {
 		in.log.Printf("root system: %v", err)
 	}
 }
@@ -459,7 +467,7 @@ func (in *Init) ctl(c net.Conn) {
 		for k, v := range over {
 			bootvar.WriteVar(EnvDir, k, v)
 		}
-		pid, err := in.startRoot(src)
+		pid, err := in.startRoot(src, true)
 		if err != nil {
 			return "", err
 		}

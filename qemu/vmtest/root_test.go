@@ -216,3 +216,20 @@ func TestOnRootExitReboot(t *testing.T) {
 	vm.Expect(`rebooting: synced`, cmdTimeout)
 	vm.Wait(cmdTimeout)
 }
+
+// TestAdminKeepsConsoleWhenRootStarts: an admin who takes the console during the
+// boot scripts (Ctrl-] a at the banner) keeps it when the root system starts; the
+// root's console is one Ctrl-] r away.
+func TestAdminKeepsConsoleWhenRootStarts(t *testing.T) {
+	t.Parallel()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "keeproot", false)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=keeproot rootwait", Args: disk.Args()})
+	vm.Expect(`\[ants: boot scripts; `, bootTimeout)
+	vm.Type(escape + "a")
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm.Expect(`root system: starting from disk LABEL=keeproot \(pid \d+\); \^\] r for its console`, bootTimeout)
+	vm.Line("")
+	contains(t, "admin after the root started", vm.Run("echo admin-$((6*7)); hostname", `ants% `, cmdTimeout), "admin-42", "ants")
+	toRoot(t, vm, `demo# `)
+	contains(t, "root console", vm.Run("hostname", `demo# `, cmdTimeout), "demo")
+}
