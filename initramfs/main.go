@@ -7,10 +7,8 @@
 package main
 
 import (
-	"compress/gzip"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ants/ants/internal/initrd"
 	"github.com/ants/ants/internal/kmod"
 	"github.com/ants/ants/internal/listfile"
 	"github.com/klauspost/compress/zstd"
@@ -91,7 +90,7 @@ func run(args []string) error {
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("mkuimage: %v", err)
 	}
-	size, err := compressFile(raw, *out, *compress)
+	size, err := initrd.Compress(raw, *out, *compress)
 	if err != nil {
 		return err
 	}
@@ -216,52 +215,3 @@ func compressModule(src, dst string) error {
 	defer enc.Close()
 	return os.WriteFile(dst+".zst", enc.EncodeAll(b, nil), 0o644)
 }
-
-// compressFile writes src to dst compressed with how; the kernel unpacks zstd,
-// gzip and plain cpio (Debian's kernel has all three built in).
-func compressFile(src, dst, how string) (int64, error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return 0, err
-	}
-	defer in.Close()
-	tmp := dst + ".tmp"
-	out, err := os.Create(tmp)
-	if err != nil {
-		return 0, err
-	}
-	var w io.WriteCloser
-	switch how {
-	case "zstd":
-		// The kernel's decompressor wants a window it can allocate; 8 MiB is safe.
-		w, err = zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithWindowSize(8<<20))
-	case "gzip":
-		w, err = gzip.NewWriterLevel(out, gzip.BestCompression)
-	case "none":
-		w = nopCloser{out}
-	default:
-		err = fmt.Errorf("-compress %q: use zstd, gzip or none", how)
-	}
-	if err != nil {
-		out.Close()
-		return 0, err
-	}
-	if _, err := io.Copy(w, in); err != nil {
-		return 0, err
-	}
-	if err := w.Close(); err != nil {
-		return 0, err
-	}
-	if err := out.Close(); err != nil {
-		return 0, err
-	}
-	st, err := os.Stat(tmp)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), os.Rename(tmp, dst)
-}
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ants/ants/internal/listfile"
-	"github.com/klauspost/compress/zstd"
 )
 
 // TestCommandsAreInTools: every u-root command of the image is imported by tools.go,
@@ -51,38 +48,6 @@ func TestReadList(t *testing.T) {
 	}
 	if _, err := listfile.Read(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("a missing list is no error")
-	}
-}
-
-func TestCompressZstdRoundTrip(t *testing.T) {
-	dir := t.TempDir()
-	src := filepath.Join(dir, "in")
-	data := bytes.Repeat([]byte("070701 cpio-ish data "), 50000)
-	os.WriteFile(src, data, 0o644)
-	for _, how := range []string{"zstd", "gzip", "none"} {
-		out := filepath.Join(dir, "out."+how)
-		n, err := compressFile(src, out, how)
-		if err != nil {
-			t.Fatalf("%s: %v", how, err)
-		}
-		if how != "none" && n >= int64(len(data)) {
-			t.Errorf("%s: %d bytes out of %d in", how, n, len(data))
-		}
-		if how == "zstd" {
-			f, _ := os.Open(out)
-			d, err := zstd.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := io.ReadAll(d)
-			f.Close()
-			if err != nil || !bytes.Equal(back, data) {
-				t.Errorf("zstd round trip differs (%v)", err)
-			}
-		}
-	}
-	if _, err := compressFile(src, filepath.Join(dir, "x"), "lzma"); err == nil {
-		t.Error("an unknown compression is accepted")
 	}
 }
 

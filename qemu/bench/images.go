@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ants/ants/internal/initrd"
 	"github.com/ants/ants/internal/listfile"
 	"github.com/klauspost/compress/zstd"
 	"github.com/u-root/u-root/pkg/cpio"
@@ -54,7 +55,7 @@ func buildStock(dir string) (image, error) {
 		return image{}, fmt.Errorf("mkuimage (stock u-root): %v\n%s", err, out)
 	}
 	out := filepath.Join(dir, "stock.cpio")
-	n, err := compressZstd(raw, out)
+	n, err := initrd.Compress(raw, out, "zstd") // as the builder compresses A
 	if err != nil {
 		return image{}, err
 	}
@@ -63,40 +64,6 @@ func buildStock(dir string) (image, error) {
 		return image{}, err
 	}
 	return image{Key: "B", Name: "stock u-root (init+gosh)", Path: out, Compressed: n, Raw: st.Size()}, nil
-}
-
-// compressZstd compresses as initramfs/main.go does (level "better", 8 MiB window).
-func compressZstd(src, dst string) (int64, error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return 0, err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return 0, err
-	}
-	w, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithWindowSize(8<<20))
-	if err != nil {
-		out.Close()
-		return 0, err
-	}
-	if _, err := io.Copy(w, in); err != nil {
-		out.Close()
-		return 0, err
-	}
-	if err := w.Close(); err != nil {
-		out.Close()
-		return 0, err
-	}
-	if err := out.Close(); err != nil {
-		return 0, err
-	}
-	st, err := os.Stat(dst)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
 }
 
 // rawSize is the size of a zstd-compressed file once decompressed.
