@@ -18,8 +18,8 @@ func inNamespace(t *testing.T) bool {
 	return testns.Rerun(t, "ANTS_IN_NS", []string{"--mount", "--propagation", "private"})
 }
 
-// TestMountDoOnce: Mount.Do creates its target and mounts; doing it again (init
-// re-executed) leaves the mount as it is instead of stacking a second one.
+// TestMountDoOnce: Mount.Do creates its target and mounts; doing it again (the
+// mount is there already) leaves the mount as it is instead of stacking a second one.
 func TestMountDoOnce(t *testing.T) {
 	if !inNamespace(t) {
 		return

@@ -72,8 +72,8 @@ func (m Mount) String() string {
 	return fmt.Sprintf("%s on %s (%s)", m.Source, m.Target, m.FSType)
 }
 
-// Do mounts m, creating its target. A target that is a mount point already (init
-// re-executed finds its own mounts) is left alone, and so is EBUSY.
+// Do mounts m, creating its target. A target that is a mount point already (a
+// kernel or an earlier program mounted it) is left alone, and so is EBUSY.
 func (m Mount) Do() error {
 	mode := m.Mode
 	if mode == 0 {

@@ -73,11 +73,11 @@ func Main() {
 		fmt.Fprintln(os.Stderr, "init: this is ants' PID 1; it must be started by the kernel (pid 1)")
 		os.Exit(1)
 	}
-	in.stage1()
+	vars, errs := in.stage1()
 	in.reaper = NewReaper()
 	in.reaper.Orphan = func(pid int, ws unix.WaitStatus) {}
 	go in.safe("reaper", func() { in.reaper.Run(sigchld) })
-	in.stage2()
+	in.stage2(vars, errs)
 }
 
 // safe runs f and logs a panic instead of dying of it.
@@ -90,9 +90,10 @@ func (in *Init) safe(name string, f func()) {
 	f()
 }
 
-// stage1 runs from the initramfs: kernel file systems, then the switch into the
-// admin tmpfs. On any failure it stays where it is and goes on.
-func (in *Init) stage1() {
+// stage1 runs from the initramfs: kernel file systems, the boot variables (the
+// skeleton's boot.conf is the same file before and after the switch), then the
+// switch into the admin tmpfs. On any failure it stays where it is and goes on.
+func (in *Init) stage1() (*bootvar.Set, []error) {
 	for _, m := range EarlyMounts {
 		if err := m.Do(); err != nil {
 			in.log.Printf("init: %v", err)
@@ -101,7 +102,7 @@ func (in *Init) stage1() {
 	os.MkdirAll(RunDir, 0o755)
 	in.log.OpenFile(BootLog)
 	in.log.Printf("init started: kernel %s, %d MiB of memory", release(), totalMiB())
-	vars, _ := bootvar.Load(cmdline(), BootConf)
+	vars, errs := bootvar.Load(cmdline(), BootConf)
 	size, err := bootvar.ParseSize(vars.Value("ants.tmpfs"), totalBytes())
 	if err != nil {
 		size = totalBytes() / 2
@@ -111,27 +112,21 @@ func (in *Init) stage1() {
 	if err != nil {
 		done(err)
 		in.log.Printf("init: staying on the initramfs; the root system will not be able to pivot")
-		return
+		return vars, errs
 	}
 	done(nil)
 	in.log.Printf("moved %d files into it; %s bound read-only from the image", sw.Moved, strings.Join(sw.Bound, " "))
+	return vars, errs
 }
 
 // stage2 runs in the admin namespace.
-func (in *Init) stage2() {
-	for _, m := range EarlyMounts {
-		if err := m.Do(); err != nil {
-			in.log.Printf("init: %v", err)
-		}
-	}
+func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	for _, m := range LateMounts {
 		if err := m.Do(); err != nil {
 			in.log.Printf("init: %v", err)
 		}
 	}
-	os.MkdirAll(RunDir, 0o755)
 	in.openConsole()
-	vars, errs := bootvar.Load(cmdline(), BootConf)
 	for _, e := range errs {
 		in.log.Printf("%v", e)
 	}
