@@ -3,65 +3,14 @@ package nsfile
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/ants/ants/internal/testns"
 
 	"golang.org/x/sys/unix"
 )
-
-// inNS runs the calling test again in a new private mount namespace (TMPDIR below a
-// directory the parent removes) and checks afterwards that the host's mount table is
-// the same; it returns true in the child, where the test goes on.
-func inNS(t *testing.T) bool {
-	t.Helper()
-	before := testns.Mountinfo()
-	if testns.Rerun(t, "ANTS_NSFILE_TEST_INNER", []string{"--mount", "--propagation", "private"}, "TMPDIR="+t.TempDir()) {
-		return true
-	}
-	testns.CheckUntouched(t, before, testns.Mountinfo(), func(l string) bool {
-		return strings.Contains(l, "/Test") || strings.Contains(l, UnionSource)
-	})
-	return false
-}
-
-// scratch is a test directory; everything mounted below it is unmounted before it
-// is removed.
-func scratch(t *testing.T) string {
-	d := t.TempDir()
-	t.Cleanup(func() {
-		for i := 0; i < 20; i++ {
-			ms, _ := ReadMountinfo("/proc/thread-self/mountinfo")
-			n := 0
-			for j := len(ms) - 1; j >= 0; j-- {
-				if under(ms[j].Point, d) {
-					unix.Unmount(ms[j].Point, unix.MNT_DETACH)
-					n++
-				}
-			}
-			if n == 0 {
-				break
-			}
-		}
-	})
-	return d
-}
-
-func write(t *testing.T, p, s string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func read(p string) string {
 	b, err := os.ReadFile(p)
@@ -103,11 +52,11 @@ func TestHostOperations(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
+	d := testns.Scratch(t)
 	q := func(p string) string { return Quote(filepath.Join(d, p)) }
-	write(t, filepath.Join(d, "src/f"), "src")
-	write(t, filepath.Join(d, "src/sub/g"), "g")
-	write(t, filepath.Join(d, "dst/f"), "dst")
+	testns.Write(t, filepath.Join(d, "src/f"), "src")
+	testns.Write(t, filepath.Join(d, "src/sub/g"), "g")
+	testns.Write(t, filepath.Join(d, "dst/f"), "dst")
 	os.MkdirAll(filepath.Join(d, "rdst"), 0o755)
 	os.MkdirAll(filepath.Join(d, "ro"), 0o755)
 	os.MkdirAll(filepath.Join(d, "tmp with space\nand newline"), 0o755)
@@ -165,7 +114,7 @@ func TestHostErrors(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
+	d := testns.Scratch(t)
 	os.MkdirAll(filepath.Join(d, "a"), 0o755)
 	os.MkdirAll(filepath.Join(d, "b"), 0o755)
 	a := selfApplier(d)
@@ -199,14 +148,14 @@ func TestHostUnion(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
+	d := testns.Scratch(t)
 	bin, usrbin, tools := filepath.Join(d, "bin"), filepath.Join(d, "usrbin"), filepath.Join(d, "to:ols,x")
-	write(t, bin+"/ls", "bin ls")
-	write(t, bin+"/cat", "bin cat")
-	write(t, usrbin+"/ls", "usrbin ls")
-	write(t, usrbin+"/vi", "usrbin vi")
-	write(t, tools+"/gdb", "tools gdb")
-	write(t, tools+"/ls", "tools ls")
+	testns.Write(t, bin+"/ls", "bin ls")
+	testns.Write(t, bin+"/cat", "bin cat")
+	testns.Write(t, usrbin+"/ls", "usrbin ls")
+	testns.Write(t, usrbin+"/vi", "usrbin vi")
+	testns.Write(t, tools+"/gdb", "tools gdb")
+	testns.Write(t, tools+"/ls", "tools ls")
 	a := selfApplier(d)
 	if r := run(t, a, "bind -b "+bin+" "+usrbin); r.Failed != nil {
 		t.Fatal(r.Err)
@@ -254,7 +203,7 @@ func TestHostUnion(t *testing.T) {
 	if r := run(t, a, "bind -bc "+bin+" "+usrbin); r.Failed != nil {
 		t.Fatal(r.Err)
 	}
-	write(t, usrbin+"/new", "new")
+	testns.Write(t, usrbin+"/new", "new")
 	if _, err := os.Stat(bin + "/new"); err == nil {
 		t.Error("bind -c wrote into NEW")
 	}
@@ -273,37 +222,16 @@ func TestHostUnion(t *testing.T) {
 	}
 }
 
-// sleeper starts a process in a mount namespace of its own (a copy of ours).
-func sleeper(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command("sleep", "600")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	// wait until it is in its own namespace
-	self, _ := os.Readlink("/proc/thread-self/ns/mnt")
-	for i := 0; i < 100; i++ {
-		if ns, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/mnt"); ns != "" && ns != self {
-			return cmd.Process.Pid
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the child did not get its own mount namespace")
-	return 0
-}
-
 func TestHostRoundTrip(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
-	write(t, d+"/src/f", "f")
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/src/f", "f")
 	for _, p := range []string{"dst", "ro", "t", "u", "x y"} {
 		os.MkdirAll(filepath.Join(d, p), 0o755)
 	}
-	A, B := sleeper(t), sleeper(t)
+	A, B := testns.Sleeper(t), testns.Sleeper(t)
 	// B starts as a copy of A: replaying A onto it changes nothing.
 	text, err := Print(A)
 	if err != nil {
@@ -368,12 +296,12 @@ func TestHostCopy(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
-	write(t, d+"/src/f", "f")
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/src/f", "f")
 	for _, p := range []string{"dst", "t", "gone", "gone/sub"} {
 		os.MkdirAll(filepath.Join(d, p), 0o755)
 	}
-	A, B := sleeper(t), sleeper(t)
+	A, B := testns.Sleeper(t), testns.Sleeper(t)
 	if r, err := Apply(A, "bind "+d+"/src "+d+"/dst\nmount -t tmpfs -o size=64k tmpA "+d+"/t", nil); err != nil || r.Failed != nil {
 		t.Fatal(err, r.Failed, r.Err)
 	}
@@ -406,4 +334,13 @@ func TestHostCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// inNS runs the test again in a new private mount namespace and checks the host's
+// mount table afterwards (testns.Checked); it returns true in the child.
+func inNS(t *testing.T) bool {
+	t.Helper()
+	return testns.Checked(t, "ANTS_NSFILE_TEST_INNER", func(l string) bool {
+		return strings.Contains(l, "/Test") || strings.Contains(l, UnionSource)
+	})
 }

@@ -11,12 +11,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/ants/ants/internal/testns"
 
 	"github.com/ants/ants/internal/nsfile"
-	"golang.org/x/sys/unix"
 )
 
 var mains = map[string]func([]string, io.Reader, io.Writer, io.Writer) int{
@@ -33,48 +31,6 @@ func TestMain(m *testing.M) {
 		os.Exit(mains[c](os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
-}
-
-// inNS: see internal/nsfile's host tests: the test again, in a child process in a
-// new private mount namespace; the parent checks the host's mounts afterwards.
-func inNS(t *testing.T) bool {
-	t.Helper()
-	before := testns.Mountinfo()
-	if testns.Rerun(t, "ANTS_NSTOOLS_TEST_INNER", []string{"--mount", "--propagation", "private"}, "TMPDIR="+t.TempDir()) {
-		return true
-	}
-	testns.CheckUntouched(t, before, testns.Mountinfo(), func(l string) bool {
-		return strings.Contains(l, "/Test") || strings.Contains(l, nsfile.UnionSource)
-	})
-	return false
-}
-
-func scratch(t *testing.T) string {
-	d := t.TempDir()
-	t.Cleanup(func() {
-		for i := 0; i < 20; i++ {
-			ms, _ := nsfile.ReadMountinfo("/proc/thread-self/mountinfo")
-			n := 0
-			for j := len(ms) - 1; j >= 0; j-- {
-				if ms[j].Point == d || strings.HasPrefix(ms[j].Point, d+"/") {
-					unix.Unmount(ms[j].Point, unix.MNT_DETACH)
-					n++
-				}
-			}
-			if n == 0 {
-				break
-			}
-		}
-	})
-	return d
-}
-
-func write(t *testing.T, p, s string) {
-	t.Helper()
-	os.MkdirAll(filepath.Dir(p), 0o755)
-	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func names(dir string) string {
@@ -143,10 +99,10 @@ func TestNsCommand(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
+	d := testns.Scratch(t)
 	os.MkdirAll(d+"/a", 0o755)
 	os.MkdirAll(d+"/b", 0o755)
-	write(t, d+"/a/f", "f")
+	testns.Write(t, d+"/a/f", "f")
 	pid := strconv.Itoa(os.Getpid())
 	st, out, e := call("ns", "")
 	if st != 0 || !strings.Contains(out, " /\n") || e != "" {
@@ -219,11 +175,11 @@ func TestBindMountUnmount(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
-	write(t, d+"/bin/ls", "bin")
-	write(t, d+"/bin/cat", "bin")
-	write(t, d+"/usrbin/ls", "usrbin")
-	write(t, d+"/usrbin/vi", "usrbin")
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/bin/ls", "bin")
+	testns.Write(t, d+"/bin/cat", "bin")
+	testns.Write(t, d+"/usrbin/ls", "usrbin")
+	testns.Write(t, d+"/usrbin/vi", "usrbin")
 	os.MkdirAll(d+"/m", 0o755)
 	os.MkdirAll(d+"/m2", 0o755)
 	ok := func(name string, args ...string) {
@@ -276,7 +232,7 @@ func TestBindMountUnmount(t *testing.T) {
 	ok("unmount", "-l", d+"/m")
 	ok("mount", "-b", "-t", "tmpfs", "x", d+"/usrbin")
 	ok("bind", "-ac", d+"/bin", d+"/usrbin")
-	write(t, d+"/usrbin/new", "new")
+	testns.Write(t, d+"/usrbin/new", "new")
 	if got := names(d + "/usrbin"); got != "cat ls new vi" {
 		t.Errorf("mount -b tmpfs + bind -ac: %s", got)
 	}
@@ -288,35 +244,15 @@ func TestBindMountUnmount(t *testing.T) {
 	}
 }
 
-// sleeper starts a process in a mount namespace of its own (a copy of ours).
-func sleeper(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command("sleep", "600")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	self, _ := os.Readlink("/proc/thread-self/ns/mnt")
-	for i := 0; i < 100; i++ {
-		if ns, _ := os.Readlink("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/mnt"); ns != "" && ns != self {
-			return cmd.Process.Pid
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the child did not get its own mount namespace")
-	return 0
-}
-
 func TestRoundTripCommands(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
-	write(t, d+"/tools/gdb", "gdb")
-	write(t, d+"/bin/sh", "sh")
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/tools/gdb", "gdb")
+	testns.Write(t, d+"/bin/sh", "sh")
 	os.MkdirAll(d+"/t", 0o755)
-	A, B := sleeper(t), sleeper(t)
+	A, B := testns.Sleeper(t), testns.Sleeper(t)
 	a, b := strconv.Itoa(A), strconv.Itoa(B)
 	if st, _, e := call("ns", "", "-w", a, "bind -b "+d+"/tools "+d+"/bin", "mount -t tmpfs -o size=8k x "+d+"/t"); st != 0 {
 		t.Fatalf("ns -w A: %s", e)
@@ -338,9 +274,9 @@ func TestNewns(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
-	write(t, d+"/tools/gdb", "gdb")
-	write(t, d+"/bin/sh", "sh")
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/tools/gdb", "gdb")
+	testns.Write(t, d+"/bin/sh", "sh")
 	os.MkdirAll(d+"/t", 0o755)
 	ns := filepath.Join(d, "namespace")
 	os.WriteFile(ns, []byte("# test namespace\nbind -b $D/tools ${D}/bin\nmount -t tmpfs newnstmp $D/t\ncd $D/bin\n"), 0o644)
@@ -372,11 +308,11 @@ func TestCpns(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := scratch(t)
-	write(t, d+"/src/f", "f")
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/src/f", "f")
 	os.MkdirAll(d+"/dst", 0o755)
 	os.MkdirAll(d+"/extra", 0o755)
-	A, B := sleeper(t), sleeper(t)
+	A, B := testns.Sleeper(t), testns.Sleeper(t)
 	a, b := strconv.Itoa(A), strconv.Itoa(B)
 	if st, _, e := call("ns", "", "-w", a, "bind "+d+"/src "+d+"/dst", "mount -t tmpfs -o size=8k fromA /dev/pts"); st != 0 {
 		t.Fatal(e)
@@ -403,4 +339,13 @@ func TestCpns(t *testing.T) {
 	if textA != textB {
 		t.Errorf("after cpns, A and B differ:\nA:\n%s\nB:\n%s", textA, textB)
 	}
+}
+
+// inNS runs the test again in a new private mount namespace and checks the host's
+// mount table afterwards (testns.Checked); it returns true in the child.
+func inNS(t *testing.T) bool {
+	t.Helper()
+	return testns.Checked(t, "ANTS_NSTOOLS_TEST_INNER", func(l string) bool {
+		return strings.Contains(l, "/Test") || strings.Contains(l, nsfile.UnionSource)
+	})
 }
