@@ -23,11 +23,7 @@ const bindUsage = `usage: bind [-abcr] [-o OPTS] [-p PROP] NEW OLD
 func BindMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "abcrh", "op", false)
 	if err != nil || f.set['h'] || len(f.args) != 2 {
-		if err != nil {
-			fmt.Fprintf(stderr, "bind: %v\n", err)
-		}
-		fmt.Fprintln(stderr, bindUsage)
-		return 2
+		return usage(stderr, "bind", bindUsage, err)
 	}
 	if f.set['a'] && f.set['b'] {
 		fmt.Fprintln(stderr, "bind: -a and -b together")
@@ -47,11 +43,7 @@ const unmountUsage = `usage: unmount [-l] [NEW] OLD
 func UnmountMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "lh", "", false)
 	if err != nil || f.set['h'] || len(f.args) < 1 || len(f.args) > 2 {
-		if err != nil {
-			fmt.Fprintf(stderr, "unmount: %v\n", err)
-		}
-		fmt.Fprintln(stderr, unmountUsage)
-		return 2
+		return usage(stderr, "unmount", unmountUsage, err)
 	}
 	op := nsfile.Op{Cmd: "unmount", Lazy: f.set['l'], Dst: f.args[len(f.args)-1]}
 	if len(f.args) == 2 {
@@ -78,11 +70,7 @@ const mountUsage = `usage: mount                                  print the moun
 func MountMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "abcrwnvfh", "top", true)
 	if err != nil || f.set['h'] {
-		if err != nil {
-			fmt.Fprintf(stderr, "mount: %v\n", err)
-		}
-		fmt.Fprintln(stderr, mountUsage)
-		return 2
+		return usage(stderr, "mount", mountUsage, err)
 	}
 	if f.set['a'] && f.set['b'] {
 		fmt.Fprintln(stderr, "mount: -a and -b together")

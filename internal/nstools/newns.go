@@ -27,11 +27,7 @@ const newnsUsage = `usage: newns [-v] [-n FILE] [CMD [ARG ...]]
 func NewnsMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "vh", "n", false)
 	if err != nil || f.set['h'] {
-		if err != nil {
-			fmt.Fprintf(stderr, "newns: %v\n", err)
-		}
-		fmt.Fprintln(stderr, newnsUsage)
-		return 2
+		return usage(stderr, "newns", newnsUsage, err)
 	}
 	file := f.val['n']
 	if !f.set['n'] {
@@ -140,11 +136,7 @@ const cpnsUsage = `usage: cpns [-r] [-v] FROM TO
 func CpnsMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "rvh", "", false)
 	if err != nil || f.set['h'] || len(f.args) != 2 {
-		if err != nil {
-			fmt.Fprintf(stderr, "cpns: %v\n", err)
-		}
-		fmt.Fprintln(stderr, cpnsUsage)
-		return 2
+		return usage(stderr, "cpns", cpnsUsage, err)
 	}
 	var pids [2]int
 	for i, a := range f.args {

@@ -17,15 +17,21 @@ const nsUsage = `usage: ns [PID]                 print PID's (default: own) moun
 syntax: see docs/ns.md (bind [-abcr] [-o OPTS] [-p PROP] NEW OLD;
   mount [-abc] [-t TYPE] [-o OPTS] [-p PROP] SRC OLD [SPEC]; unmount [-l] [NEW] OLD; cd DIR)`
 
+// usage reports err (when there is one) and the command's usage text on stderr, and
+// returns the exit status of a usage error.
+func usage(stderr io.Writer, name, text string, err error) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	}
+	fmt.Fprintln(stderr, text)
+	return 2
+}
+
 // NsMain is the ns command.
 func NsMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "wvh", "", false)
 	if err != nil || f.set['h'] {
-		if err != nil {
-			fmt.Fprintf(stderr, "ns: %v\n", err)
-		}
-		fmt.Fprintln(stderr, nsUsage)
-		return 2
+		return usage(stderr, "ns", nsUsage, err)
 	}
 	pid := os.Getpid()
 	if len(f.args) > 0 {
