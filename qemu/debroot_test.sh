@@ -20,34 +20,9 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 PATH=$PATH:/usr/sbin:/sbin
 [ "$(id -u)" = 0 ] || { echo "debroot_test: run as root (mkdebroot.sh runs debootstrap)" >&2; exit 1; }
 
-t=$(mktemp -d "${TMPDIR:-/tmp}/debroot_test.XXXXXX")
-if [ "${DEBROOT_TEST_KEEP:-}" = 1 ]; then
-	trap 'echo "debroot_test: kept $t" >&2' EXIT
-else
-	trap 'rm -rf --one-file-system "$t"' EXIT
-fi
-trap 'exit 1' HUP INT TERM
-
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok   $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $*"
-}
-check() { # check NAME COMMAND...: pass if COMMAND succeeds
-	name=$1
-	shift
-	if "$@" >"$t/out" 2>&1; then ok "$name"; else
-		bad "$name"
-		sed 's/^/     | /' "$t/out" | head -n 20
-	fi
-}
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+NAME=debroot_test KEEP=${DEBROOT_TEST_KEEP:-}
+# shellcheck source=qemu/testlib.sh
+. "$here/testlib.sh"
 mounts_under() { awk -v d="$1" '$2 == d || index($2, d "/") == 1' /proc/self/mounts; }
 no_mounts_under() { [ -z "$(mounts_under "$1")" ]; }
 
@@ -158,5 +133,4 @@ if [ -n "$fresh" ]; then
 		[ "$(cat "$1/.debroot-done")" = "$(sha256sum "$2" | cut -d " " -f 1)" ]' sh "$root" "$here/mkdebroot.sh"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -18,34 +18,9 @@ for c in e2fsck debugfs dumpe2fs; do
 done
 command -v sfdisk >/dev/null 2>&1 || { echo "roots_test: sfdisk not found; run: apt-get install -y --no-install-recommends fdisk" >&2; exit 1; }
 
-t=$(mktemp -d "${TMPDIR:-/tmp}/roots_test.XXXXXX")
-if [ "${ROOTS_TEST_KEEP:-}" = 1 ]; then
-	trap 'echo "roots_test: kept $t" >&2' EXIT
-else
-	trap 'rm -rf "$t"' EXIT
-fi
-trap 'exit 1' HUP INT TERM
-
-pass=0
-fail=0
-ok() {
-	pass=$((pass + 1))
-	echo "ok   $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL $*"
-}
-check() { # check NAME COMMAND...: pass if COMMAND succeeds
-	name=$1
-	shift
-	if "$@" >"$t/out" 2>&1; then ok "$name"; else
-		bad "$name"
-		sed 's/^/     | /' "$t/out" | head -n 20
-	fi
-}
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2fs", b - a }'; }
+NAME=roots_test KEEP=${ROOTS_TEST_KEEP:-}
+# shellcheck source=qemu/testlib.sh
+. "$here/testlib.sh"
 
 root=$t/root
 
@@ -136,5 +111,4 @@ ptuuid=$(blkid -p -o value -s PTUUID "$pimg" 2>/dev/null || true)
 check "partitioned image: printed line matches blkid and dumpe2fs" test "$pline" = "PARTUUID=$ptuuid-01 UUID=$puuid LABEL=demoroot"
 check "partitioned image: blkid -p sees no file system at offset 0" sh -c '! blkid -p -s TYPE "$1" | grep -q ext4' sh "$pimg"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish
