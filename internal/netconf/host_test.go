@@ -184,6 +184,22 @@ func (tn *testNS) checkLoopback() {
 	}
 }
 
+// checkConfigured checks what a run of TestHostStatic or TestHostDHCP leaves: lo
+// up, nc0 up with 10.99.0.15/24, the default route through 10.99.0.1.
+func (tn *testNS) checkConfigured(run int) {
+	tn.t.Helper()
+	tn.checkLoopback()
+	if !tn.isUp("nc0") {
+		tn.t.Errorf("run %d: nc0 is not up", run)
+	}
+	if got := tn.addrs("nc0"); !slices.Equal(got, []string{"10.99.0.15/24"}) {
+		tn.t.Errorf("run %d: nc0 addresses = %v, want [10.99.0.15/24]", run, got)
+	}
+	if got := tn.defaultRoutes(); !slices.Equal(got, []string{"10.99.0.1 nc0"}) {
+		tn.t.Errorf("run %d: default routes = %v, want [10.99.0.1 nc0]", run, got)
+	}
+}
+
 type logBuf struct {
 	mu    sync.Mutex
 	lines []string
@@ -264,16 +280,7 @@ func TestHostStatic(t *testing.T) {
 		if fmt.Sprint(res) != fmt.Sprint(want) {
 			t.Errorf("run %d: Result = %+v, want %+v", run, res, want)
 		}
-		tn.checkLoopback()
-		if !tn.isUp("nc0") {
-			t.Errorf("run %d: nc0 is not up", run)
-		}
-		if got := tn.addrs("nc0"); !slices.Equal(got, []string{"10.99.0.15/24"}) {
-			t.Errorf("run %d: nc0 addresses = %v, want [10.99.0.15/24]", run, got)
-		}
-		if got := tn.defaultRoutes(); !slices.Equal(got, []string{"10.99.0.1 nc0"}) {
-			t.Errorf("run %d: default routes = %v, want [10.99.0.1 nc0]", run, got)
-		}
+		tn.checkConfigured(run)
 	}
 	t.Logf("log:\n%s", &log)
 }
@@ -459,16 +466,7 @@ func TestHostDHCP(t *testing.T) {
 		if got := acks.Load(); got != int32(run) {
 			t.Errorf("run %d: server sent %d ACKs", run, got)
 		}
-		tn.checkLoopback()
-		if !tn.isUp("nc0") {
-			t.Errorf("run %d: nc0 is not up", run)
-		}
-		if got := tn.addrs("nc0"); !slices.Equal(got, []string{"10.99.0.15/24"}) {
-			t.Errorf("run %d: nc0 addresses = %v, want [10.99.0.15/24]", run, got)
-		}
-		if got := tn.defaultRoutes(); !slices.Equal(got, []string{"10.99.0.1 nc0"}) {
-			t.Errorf("run %d: default routes = %v, want [10.99.0.1 nc0]", run, got)
-		}
+		tn.checkConfigured(run)
 	}
 	t.Logf("log:\n%s", &log)
 }
