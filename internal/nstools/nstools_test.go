@@ -248,10 +248,7 @@ func TestRoundTripCommands(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := testns.Scratch(t)
-	testns.Write(t, d+"/tools/gdb", "gdb")
-	testns.Write(t, d+"/bin/sh", "sh")
-	os.MkdirAll(d+"/t", 0o755)
+	d := toolsTree(t)
 	A, B := testns.Sleeper(t), testns.Sleeper(t)
 	a, b := strconv.Itoa(A), strconv.Itoa(B)
 	if st, _, e := call("ns", "", "-w", a, "bind -b "+d+"/tools "+d+"/bin", "mount -t tmpfs -o size=8k x "+d+"/t"); st != 0 {
@@ -274,10 +271,7 @@ func TestNewns(t *testing.T) {
 	if !inNS(t) {
 		return
 	}
-	d := testns.Scratch(t)
-	testns.Write(t, d+"/tools/gdb", "gdb")
-	testns.Write(t, d+"/bin/sh", "sh")
-	os.MkdirAll(d+"/t", 0o755)
+	d := toolsTree(t)
 	ns := filepath.Join(d, "namespace")
 	os.WriteFile(ns, []byte("# test namespace\nbind -b $D/tools ${D}/bin\nmount -t tmpfs newnstmp $D/t\ncd $D/bin\n"), 0o644)
 	t.Setenv("D", d)
@@ -348,4 +342,15 @@ func inNS(t *testing.T) bool {
 	return testns.Checked(t, "ANTS_NSTOOLS_TEST_INNER", func(l string) bool {
 		return strings.Contains(l, "/Test") || strings.Contains(l, nsfile.UnionSource)
 	})
+}
+
+// toolsTree is a scratch directory (testns.Scratch) holding tools/gdb, bin/sh and an
+// empty t.
+func toolsTree(t *testing.T) string {
+	t.Helper()
+	d := testns.Scratch(t)
+	testns.Write(t, d+"/tools/gdb", "gdb")
+	testns.Write(t, d+"/bin/sh", "sh")
+	os.MkdirAll(d+"/t", 0o755)
+	return d
 }
