@@ -184,10 +184,21 @@ func (tn *testNS) checkLoopback() {
 	}
 }
 
-// checkConfigured checks what a run of TestHostStatic or TestHostDHCP leaves: lo
-// up, nc0 up with 10.99.0.15/24, the default route through 10.99.0.1.
-func (tn *testNS) checkConfigured(run int) {
+// checkConfigured checks a run of TestHostStatic or TestHostDHCP: its Result (nc0,
+// 10.99.0.15/24 through 10.99.0.1, that DNS server, the hostname), and what it
+// leaves: lo up, nc0 up with that address, the default route through 10.99.0.1.
+func (tn *testNS) checkConfigured(run int, res Result, hostname string) {
 	tn.t.Helper()
+	want := Result{
+		Link:     "nc0",
+		Addr:     net.IPNet{IP: ip("10.99.0.15"), Mask: mask(24)},
+		Gateway:  ip("10.99.0.1"),
+		DNS:      []net.IP{ip("10.99.0.1")},
+		Hostname: hostname,
+	}
+	if fmt.Sprint(res) != fmt.Sprint(want) {
+		tn.t.Errorf("run %d: Result = %+v, want %+v", run, res, want)
+	}
 	tn.checkLoopback()
 	if !tn.isUp("nc0") {
 		tn.t.Errorf("run %d: nc0 is not up", run)
@@ -270,17 +281,7 @@ func TestHostStatic(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v\nlog:\n%s", run, err, &log)
 		}
-		want := Result{
-			Link:     "nc0",
-			Addr:     net.IPNet{IP: ip("10.99.0.15"), Mask: mask(24)},
-			Gateway:  ip("10.99.0.1"),
-			DNS:      []net.IP{ip("10.99.0.1")},
-			Hostname: "ants",
-		}
-		if fmt.Sprint(res) != fmt.Sprint(want) {
-			t.Errorf("run %d: Result = %+v, want %+v", run, res, want)
-		}
-		tn.checkConfigured(run)
+		tn.checkConfigured(run, res, "ants")
 	}
 	t.Logf("log:\n%s", &log)
 }
@@ -453,20 +454,10 @@ func TestHostDHCP(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v\nlog:\n%s", run, err, &log)
 		}
-		want := Result{
-			Link:     "nc0",
-			Addr:     net.IPNet{IP: ip("10.99.0.15"), Mask: mask(24)},
-			Gateway:  ip("10.99.0.1"),
-			DNS:      []net.IP{ip("10.99.0.1")},
-			Hostname: "ants-dhcp",
-		}
-		if fmt.Sprint(res) != fmt.Sprint(want) {
-			t.Errorf("run %d: Result = %+v, want %+v", run, res, want)
-		}
 		if got := acks.Load(); got != int32(run) {
 			t.Errorf("run %d: server sent %d ACKs", run, got)
 		}
-		tn.checkConfigured(run)
+		tn.checkConfigured(run, res, "ants-dhcp")
 	}
 	t.Logf("log:\n%s", &log)
 }
