@@ -6,6 +6,7 @@ package power
 import (
 	"fmt"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -60,9 +61,15 @@ func Request(a Action) error {
 	return nil
 }
 
-// Now stops the machine at once, without init: sync, then reboot(2).
+// Now stops the machine at once, without init: sync (given 2 s: a hung network
+// file system can hold sync for ever), then reboot(2).
 func Now(a Action) error {
-	unix.Sync()
+	done := make(chan struct{})
+	go func() { unix.Sync(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+	}
 	if err := unix.Reboot(a.Cmd); err != nil {
 		return fmt.Errorf("reboot(2) for %s: %v", a.Name, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/blockid"
+	"github.com/ants/ants/internal/guard"
 	"golang.org/x/sys/unix"
 )
 
@@ -86,10 +87,13 @@ func Child(s Source, log func(string), modprobe func(names ...string) error) err
 	if err != nil || !strings.HasPrefix(console, "/dev/pts/") {
 		console = ""
 	}
-	if err := prepare(MountPoint, console); err != nil {
+	if err := prepare(MountPoint, console, s); err != nil {
 		return err
 	}
 	if err := pivot(MountPoint); err != nil {
+		return err
+	}
+	if err := confine(s); err != nil {
 		return err
 	}
 	return execInit(s)
@@ -201,15 +205,38 @@ type mnt struct {
 	data             string
 }
 
+// Read-only and masked parts of the root's /proc when it is contained, as
+// systemd-nspawn has them: the kernel's knobs (/proc/sys: core_pattern, modprobe,
+// hotplug helpers), sysrq, and the hardware's.
+var (
+	procReadOnly = []string{"sys", "sysrq-trigger", "bus", "fs", "irq", "acpi", "scsi"}
+	procMasked   = []string{"kcore", "timer_list", "sched_debug", "kallsyms"}
+)
+
 // prepare gives the new root what a distribution expects before its init runs.
-func prepare(root, console string) error {
-	for _, m := range []mnt{
+func prepare(root, console string, s Source) error {
+	contained := !s.Full
+	sysFlags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if contained {
+		// The container interface: a read-only /sys tells systemd that udev and
+		// the machine's sysfs knobs are not its own.
+		sysFlags |= unix.MS_RDONLY
+	}
+	mounts := []mnt{
 		{"proc", "/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-		{"sysfs", "/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-		{"devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"},
-		{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,gid=5,mode=0620,ptmxmode=0666"},
-		{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755,size=20%"},
-	} {
+		{"sysfs", "/sys", "sysfs", sysFlags, ""},
+	}
+	if !contained || s.DevDir == "" {
+		mounts = append(mounts, mnt{"devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"})
+	} else {
+		// The root's own /dev, which PID 1 made and keeps in step with hotplug.
+		mounts = append(mounts, mnt{s.DevDir, "/dev", "", unix.MS_BIND, ""})
+	}
+	mounts = append(mounts,
+		mnt{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,gid=5,mode=0620,ptmxmode=0666"},
+		mnt{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755,size=20%"},
+	)
+	for _, m := range mounts {
 		dst := filepath.Join(root, m.dst)
 		if st, err := os.Stat(dst); err != nil || !st.IsDir() {
 			// A root without the directory (a minimal tree): make it if we can.
@@ -220,14 +247,41 @@ func prepare(root, console string) error {
 		if err := unix.Mount(m.src, dst, m.fstype, m.flags, m.data); err != nil {
 			return setupErr("mount %s on %s in the root: %v", m.fstype, m.dst, err)
 		}
+		if m.flags&unix.MS_BIND != 0 {
+			// A bind takes no flags of its own: nosuid and noexec come by a remount.
+			unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NOEXEC, "")
+		}
 	}
-	// The root's own devpts instance: its ptmx must be the one of that instance.
-	// devtmpfs is one instance for the whole kernel, so /dev/ptmx is the admin
-	// namespace's file too: bind over it (a mount of this namespace only), never
-	// replace it.
-	ptmx := filepath.Join(root, "/dev/ptmx")
-	if err := unix.Mount(filepath.Join(root, "/dev/pts/ptmx"), ptmx, "", unix.MS_BIND, ""); err != nil {
-		return setupErr("/dev/ptmx in the root: %v", err)
+	if !contained || s.DevDir == "" {
+		// The root's own devpts instance: its ptmx must be the one of that
+		// instance. devtmpfs is one instance for the whole kernel, so /dev/ptmx is
+		// the admin namespace's file too: bind over it (a mount of this namespace
+		// only), never replace it. (The root's own /dev has ptmx as a link.)
+		ptmx := filepath.Join(root, "/dev/ptmx")
+		if err := unix.Mount(filepath.Join(root, "/dev/pts/ptmx"), ptmx, "", unix.MS_BIND, ""); err != nil {
+			return setupErr("/dev/ptmx in the root: %v", err)
+		}
+	}
+	if contained {
+		for _, p := range procReadOnly {
+			dst := filepath.Join(root, "/proc", p)
+			if _, err := os.Stat(dst); err != nil {
+				continue
+			}
+			if err := readOnlyBind(dst); err != nil {
+				return setupErr("making /proc/%s read-only in the root: %v", p, err)
+			}
+		}
+		null := filepath.Join(root, "/dev/null")
+		for _, p := range procMasked {
+			dst := filepath.Join(root, "/proc", p)
+			if _, err := os.Stat(dst); err != nil {
+				continue
+			}
+			if err := unix.Mount(null, dst, "", unix.MS_BIND, ""); err != nil {
+				return setupErr("masking /proc/%s in the root: %v", p, err)
+			}
+		}
 	}
 	if console != "" {
 		c := filepath.Join(root, "/dev/console")
@@ -242,6 +296,28 @@ func prepare(root, console string) error {
 		if err := unix.Mount(console, c, "", unix.MS_BIND, ""); err != nil {
 			return setupErr("binding the console pty over /dev/console: %v", err)
 		}
+	}
+	return nil
+}
+
+// readOnlyBind makes path a read-only bind of itself.
+func readOnlyBind(path string) error {
+	if err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	return unix.Mount("", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+// confine is the last step before the root's init: its OOM score back to the
+// kernel's default (PID 1's -1000 is inherited), and for a contained root the
+// capability bounding set without what the admin side must keep for itself.
+func confine(s Source) error {
+	os.WriteFile("/proc/self/oom_score_adj", []byte("0"), 0)
+	if s.Full {
+		return nil
+	}
+	if err := guard.DropBounding(guard.DroppedCaps); err != nil {
+		return setupErr("%v", err)
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/guard"
 	"golang.org/x/sys/unix"
 )
 
@@ -355,7 +356,7 @@ func TestPrepareAndPivot(t *testing.T) {
 	}
 
 	_ = ptmx
-	if err := prepare(root, cons); err != nil {
+	if err := prepare(root, cons, Source{Full: true}); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
 	if err := pivot(root); err != nil {
@@ -486,7 +487,7 @@ func TestPrepareKeepsAdminDev(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	perr := prepare(root, "")
+	perr := prepare(root, "", Source{Full: true})
 	after, err := lstatNode(ptmx)
 	if rerr := restoreNode(ptmx, before); rerr != nil {
 		t.Errorf("putting devtmpfs's ptmx back: %v", rerr)
@@ -595,5 +596,78 @@ func TestExecInitMissing(t *testing.T) {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("message %q does not say %q", err, w)
 		}
+	}
+}
+
+// TestPrepareContained prepares a contained root as PID 1 does it (its own /dev
+// from guard.DevDir, read-only /proc/sys and /sys, masked /proc files, the reduced
+// bounding set) and checks, from inside, what a hostile root would try.
+func TestPrepareContained(t *testing.T) {
+	if !inChild(t) {
+		inNamespaces(t, []string{dirEnv + "=" + t.TempDir()},
+			"--mount", "--pid", "--fork", "--kill-child", "--propagation", "private")
+		return
+	}
+	dir := os.Getenv(dirEnv)
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "mode=0755"); err != nil {
+		t.Fatal(err)
+	}
+	devdir, root := filepath.Join(dir, "rootdev"), filepath.Join(dir, "root")
+	for _, d := range []string{devdir, root} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mount("tmpfs", devdir, "tmpfs", unix.MS_NOSUID, "mode=0755,size=4m"); err != nil {
+		t.Fatal(err)
+	}
+	if err := (guard.DevDir{Path: devdir, Host: "/dev", Sys: "/sys"}).Fill(); err != nil {
+		t.Fatal(err)
+	}
+	minimalRoot(t, root)
+	if err := prepare(root, "", Source{DevDir: devdir}); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	if err := pivot(root); err != nil {
+		t.Fatalf("pivot: %v", err)
+	}
+	if err := confine(Source{}); err != nil {
+		t.Fatalf("confine: %v", err)
+	}
+	if m := fsMagic(t, "/dev"); m != unix.TMPFS_MAGIC {
+		t.Errorf("/dev is of type %#x, want the root's own tmpfs", m)
+	}
+	for _, name := range []string{"ttyS0", "tty0", "tty1", "console", "mem", "kmem", "port", "kmsg", "vcs"} {
+		var st unix.Stat_t
+		if unix.Lstat("/dev/"+name, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
+			t.Errorf("the contained root's /dev has %s (%d:%d)", name, unix.Major(st.Rdev), unix.Minor(st.Rdev))
+		}
+	}
+	if err := os.WriteFile("/dev/null", []byte("x"), 0); err != nil {
+		t.Errorf("write /dev/null: %v", err)
+	}
+	if err := os.WriteFile("/proc/sys/kernel/core_pattern", []byte("|/bin/evil"), 0); !errors.Is(err, unix.EROFS) {
+		t.Errorf("write core_pattern: %v, want a read-only file system", err)
+	}
+	// (This host's kernel may lack sysrq and kcore; Debian's has both.)
+	if err := os.WriteFile("/proc/sysrq-trigger", []byte("h"), 0); !errors.Is(err, unix.EROFS) && !errors.Is(err, unix.ENOENT) {
+		t.Errorf("write sysrq-trigger: %v, want a read-only file system", err)
+	}
+	if err := os.WriteFile("/sys/kernel/uevent_helper", []byte("/bin/evil"), 0); !errors.Is(err, unix.EROFS) {
+		t.Errorf("write uevent_helper: %v, want a read-only file system", err)
+	}
+	if b, err := os.ReadFile("/proc/kcore"); (err != nil || len(b) != 0) && !errors.Is(err, unix.ENOENT) {
+		t.Errorf("/proc/kcore: %d bytes, %v; want it masked", len(b), err)
+	}
+	for _, c := range guard.DroppedCaps {
+		if guard.InBounding(c.N) {
+			t.Errorf("%s is still in the bounding set", c.Name)
+		}
+	}
+	if !guard.InBounding(unix.CAP_SYS_ADMIN) {
+		t.Errorf("CAP_SYS_ADMIN was dropped; a distribution's init needs it")
+	}
+	if out, err := exec.Command("/bin/busybox", "echo", "ok").CombinedOutput(); err != nil || string(out) != "ok\n" {
+		t.Errorf("/bin/busybox echo ok in the contained root: %q, %v", out, err)
 	}
 }

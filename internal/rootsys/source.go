@@ -34,6 +34,13 @@ type Source struct {
 	Delay  time.Duration // rootdelay
 	Init   string
 	Args   []string
+	// Full (ants.rootpriv=full) gives a trusted root the machine back: the
+	// kernel's devtmpfs as /dev, writable /proc/sys and /sys, every capability.
+	// Otherwise the root is contained (docs/security.md).
+	Full bool
+	// DevDir is the root's own /dev, made by PID 1 in the admin namespace
+	// (guard.DevDir) and bound onto the root's /dev; "" uses a devtmpfs.
+	DevDir string
 }
 
 // String says where the root comes from, in a line.
@@ -54,13 +61,21 @@ func (s Source) String() string {
 }
 
 // FromVars reads the root's source from the boot variables (root, rootfstype,
-// rootflags, ro, rw, rootwait, rootdelay, venti, ants.aname, init, ants.initargs).
+// rootflags, ro, rw, rootwait, rootdelay, venti, ants.aname, init, ants.initargs,
+// ants.rootpriv).
 func FromVars(get func(string) string) (Source, error) {
 	s := Source{Init: get("init"), Aname: get("ants.aname")}
 	if s.Init == "" {
 		s.Init = "/sbin/init"
 	}
 	s.Args = strings.Fields(get("ants.initargs"))
+	switch p := get("ants.rootpriv"); p {
+	case "", "contained":
+	case "full":
+		s.Full = true
+	default:
+		return s, fmt.Errorf("ants.rootpriv=%q: want contained (the default) or full", p)
+	}
 	root := get("root")
 	venti := get("venti")
 	if root == bootvar.Ask || venti == bootvar.Ask {

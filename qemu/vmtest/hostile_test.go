@@ -1,0 +1,126 @@
+//go:build !race
+
+package vmtest
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+// hostileRoot boots the demo root from disk, contained as by default, and returns
+// the VM at the root's prompt.
+func hostileRoot(t *testing.T, label, extra string) (*qemu.VM, qemu.Disk) {
+	t.Helper()
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), label, true)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=" + label + " rootwait " + extra, Args: disk.Args()})
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	vm.Expect(`demo# `, cmdTimeout)
+	return vm, disk
+}
+
+// TestHostileRootDevices drives a contained root as a hostile or clumsy root would:
+// it looks for the console devices and /dev/mem, makes them with mknod and finds
+// them in a devtmpfs of its own mounting, sets the kernel's helper hooks, sets the
+// clock, and breaks its /dev. None of it reaches the admin side, whose console,
+// /dev and shell go on.
+func TestHostileRootDevices(t *testing.T) {
+	t.Parallel()
+	vm, _ := hostileRoot(t, "hostile", "")
+	p := `demo# `
+	// Its /dev is its own: no console devices, no memory devices.
+	if out := vm.Run("ls /dev", p, cmdTimeout); regexp.MustCompile(`\b(ttyS0|tty0|tty1|mem|kmem|port|kmsg|vcs|vcsa)\b`).MatchString(out) {
+		t.Errorf("the root's /dev has console or memory devices:\n%s", out)
+	}
+	contains(t, "root's /dev", vm.Run("grep ' /dev ' /proc/mounts", p, cmdTimeout), "tmpfs")
+	// Made by hand, or found in a devtmpfs it mounts itself: refused on open.
+	// (Lines stay under 80 columns: busybox's line editor wraps longer ones.)
+	out := vm.Run("mknod /tmp/s0 c 4 64; mkdir -p /tmp/d", p, cmdTimeout)
+	out += vm.Run("mount -t devtmpfs d /tmp/d && head -c1 /tmp/d/ttyS0", p, cmdTimeout)
+	out += vm.Run("head -c1 /tmp/d/tty1; head -c1 /tmp/d/mem", p, cmdTimeout)
+	out += vm.Run("head -c1 /tmp/d/console; umount /tmp/d", p, cmdTimeout)
+	if n := strings.Count(out, "Operation not permitted"); n != 5 {
+		t.Errorf("want mknod and four opens refused (Operation not permitted), got %d:\n%s", n, out)
+	}
+	// The kernel's hooks are read-only: no program of the root's is run by the kernel.
+	out = vm.Run("echo '|/bin/sh -c reboot' > /proc/sys/kernel/core_pattern", p, cmdTimeout)
+	out += vm.Run("echo x > /proc/sys/kernel/modprobe", p, cmdTimeout)
+	out += vm.Run("echo /bin/sh > /sys/kernel/uevent_helper", p, cmdTimeout)
+	out += vm.Run("echo c > /proc/sysrq-trigger", p, cmdTimeout)
+	if n := strings.Count(out, "Read-only file system"); n != 4 {
+		t.Errorf("want four writes refused (Read-only file system), got %d:\n%s", n, out)
+	}
+	if out := vm.Run("cat /proc/sys/kernel/core_pattern", p, cmdTimeout); strings.Contains(out, "|/bin/sh") {
+		t.Errorf("core_pattern was set by the root:\n%s", out)
+	}
+	// Capabilities the root does not get: the clock, modules, raw I/O.
+	contains(t, "date -s", vm.Run("date -s 2001-01-01 >/dev/null; date +%Y", p, cmdTimeout), "Operation not permitted")
+	if out := vm.Run("grep CapBnd /proc/1/status", p, cmdTimeout); strings.Contains(out, "000001ffffffffff") || !strings.Contains(out, "CapBnd:") {
+		t.Errorf("the root's init has the whole bounding set:\n%s", out)
+	}
+	// The root breaks its /dev: /dev/null a file, then all of it read-only.
+	vm.Run("rm -f /dev/null; echo junk > /dev/null", p, cmdTimeout)
+	vm.Run("mount -o remount,ro /dev; echo y > /dev/newfile", p, cmdTimeout)
+	// A vhangup and TIOCSTI-style keys on its own console reach only its own pty.
+	vm.Run("printf '\\035a'; echo typed-$((6*7))", p, cmdTimeout)
+
+	toAdmin(t, vm, `ants% `)
+	a := `ants% `
+	contains(t, "admin /dev", vm.Run("grep ' /dev ' /proc/mounts; ls -l /dev/null", a, cmdTimeout)+vm.Run("echo x > /dev/null && echo null-ok; ls /dev/ttyS0", a, cmdTimeout),
+		"devtmpfs /dev devtmpfs rw", "crw", "null-ok", "ttyS0")
+	contains(t, "admin shell", vm.Run("echo $((6*7))", a, cmdTimeout), "42")
+	contains(t, "oom_score_adj", vm.Run("cat /proc/1/oom_score_adj /proc/$$/oom_score_adj", a, cmdTimeout), "-1000\r\n-1000")
+	st := vm.Run("rootctl status", a, cmdTimeout)
+	contains(t, "rootctl status", st, "state: running", "responding: yes")
+	// The boot log tells the root's confinement.
+	contains(t, "boot log", vm.Run("grep 'root system: cgroup' /run/ants/boot.log", a, cmdTimeout), "memory.max", "pids.max", "device filter on")
+	vm.Line("poweroff")
+	vm.Expect(`powering off: synced`, 60*time.Second)
+	vm.Wait(cmdTimeout)
+}
+
+// TestHostileRootResources: a fork bomb and a tmpfs that fills the machine's memory,
+// in the root. The escape key, the admin shell, a new admin shell and rootctl
+// answer; the OOM killer takes the root's processes, never the admin's.
+func TestHostileRootResources(t *testing.T) {
+	t.Parallel()
+	vm, _ := hostileRoot(t, "bomb", "")
+	p := `demo# `
+	a := `ants% `
+	// A tmpfs as big as the machine's memory, filled.
+	vm.Line("mkdir -p /tmp/t; mount -t tmpfs -o size=100% t /tmp/t")
+	vm.Expect(p, cmdTimeout)
+	vm.Line("dd if=/dev/zero of=/tmp/t/f bs=1M; echo dd-ended")
+	vm.Expect(`dd-ended|Killed`, 120*time.Second)
+	toAdmin(t, vm, a)
+	contains(t, "after the fill", vm.Run("echo $((6*7)); grep oom_kill /sys/fs/cgroup/root-1/memory.events", a, cmdTimeout), "42", "oom_kill ")
+	if out := vm.Run("grep -c . /proc/1/status", a, cmdTimeout); strings.Contains(out, "0\r\n") {
+		t.Errorf("PID 1's status unreadable: %s", out)
+	}
+	// The root again, for a fork bomb.
+	toRoot(t, vm, p)
+	vm.Line("umount /tmp/t; b() { b | b & }; b")
+	time.Sleep(10 * time.Second)
+	start := time.Now()
+	toAdmin(t, vm, a)
+	contains(t, "during the bomb", vm.Run("echo $((6*7))", a, cmdTimeout), "42")
+	contains(t, "rootctl during the bomb", vm.Run("rootctl status", a, cmdTimeout), "state: running")
+	contains(t, "pids", vm.Run("cat /sys/fs/cgroup/root-1/pids.max; grep max /sys/fs/cgroup/root-1/pids.events", a, cmdTimeout), "max ")
+	vm.Line("exit")
+	vm.Expect(`starting a new admin shell`, cmdTimeout)
+	vm.Line("")
+	vm.Expect(a, cmdTimeout)
+	contains(t, "new shell during the bomb", vm.Run("echo $((7*8))", a, cmdTimeout), "56")
+	vm.Line("rootctl stop")
+	vm.Expect(`root system: stopped|abandoned`, 60*time.Second)
+	vm.Expect(a, cmdTimeout)
+	t.Logf("admin shell, a new one and rootctl stop answered %v after the escape key, with the bomb running", time.Since(start).Round(time.Second))
+	contains(t, "after stop", vm.Run("rootctl status", a, cmdTimeout), "state: stopped")
+	vm.Line("poweroff")
+	vm.Expect(`powering off: synced`, 60*time.Second)
+	vm.Wait(cmdTimeout)
+}

@@ -1,0 +1,166 @@
+//go:build !race
+
+package vmtest
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+// powerTimeout bounds every power path: the root's grace (10 s, 30 s for systemd),
+// SIGKILL, the abort of a hung root's mounts, 3 s for the rest, a bounded sync and
+// unmount, on a slow TCG guest.
+const powerTimeout = 90 * time.Second
+
+// e2fsckClean checks the disk's file system after the machine went down.
+func e2fsckClean(t *testing.T, disk qemu.Disk, what string) {
+	t.Helper()
+	fs := disk.FS(t)
+	if out, err := exec.Command("e2fsck", "-fn", fs).CombinedOutput(); err != nil {
+		t.Errorf("e2fsck -fn after %s: %v\n%s", what, err, out)
+	}
+}
+
+// debugfsCat reads a file of the disk's file system.
+func debugfsCat(t *testing.T, disk qemu.Disk, path string) string {
+	t.Helper()
+	out, _ := exec.Command("debugfs", "-R", "cat "+path, disk.FS(t)).Output()
+	return string(out)
+}
+
+// stubbornRoot is the demo root with an init that ignores every stop signal and
+// keeps writing to its disk.
+func stubbornRoot(t *testing.T, label string) (*qemu.VM, qemu.Disk) {
+	t.Helper()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	script := "#!/bin/sh\ntrap '' TERM INT HUP USR1 USR2\n" +
+		"echo kept-$((6*7)) > /kept; sync\necho \"stubborn root: up\"\n" +
+		"while :; do date >> /stubborn.log; sleep 1; done\n"
+	if err := os.WriteFile(filepath.Join(dir, "stubborn"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	disk := qemu.MakeDisk(t, dir, label, true)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=" + label + " rootwait init=/stubborn", Args: disk.Args()})
+	vm.Expect(`stubborn root: up`, bootTimeout)
+	return vm, disk
+}
+
+// TestPowerOffStubbornRoot: the admin's poweroff with a root whose init ignores its
+// stop signal and writes all the time: SIGKILL after the grace, power-off in
+// bounded time, the disk clean and what was synced kept.
+func TestPowerOffStubbornRoot(t *testing.T) {
+	t.Parallel()
+	vm, disk := stubbornRoot(t, "stubborn")
+	toAdmin(t, vm, `ants% `)
+	start := time.Now()
+	vm.Line("poweroff")
+	vm.Expect(`SIGKILL to its PID namespace`, powerTimeout)
+	vm.Expect(`powering off: synced`, powerTimeout)
+	vm.Wait(powerTimeout)
+	t.Logf("power-off with a stubborn root: %v", time.Since(start).Round(time.Second))
+	e2fsckClean(t, disk, "power-off with a stubborn root")
+	if got := debugfsCat(t, disk, "/kept"); !strings.Contains(got, "kept-42") {
+		t.Errorf("/kept after power-off: %q", got)
+	}
+}
+
+// TestPowerOffHungNinePRoot: power-off with a 9P root whose server froze while the
+// root was writing (dirty pages that can never be written): it ends, in bounded
+// time, instead of waiting in sync(2) for ever.
+func TestPowerOffHungNinePRoot(t *testing.T) {
+	t.Parallel()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	d := qemu.StartDiod(t, dir)
+	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 rootflags=cache=loose ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	vm.Run("dd if=/dev/zero of=/big bs=1k count=4096; echo wrote", p, cmdTimeout)
+	vm.Line("while :; do echo x >> /log; done &")
+	vm.Expect(p, cmdTimeout)
+	d.Stop(t)
+	toAdmin(t, vm, `ants% `)
+	start := time.Now()
+	vm.Line("poweroff")
+	vm.Expect(`powering off: stopping all processes`, powerTimeout)
+	vm.Expect(`powering off: .*unmounted.*goodbye`, powerTimeout)
+	vm.Wait(powerTimeout)
+	t.Logf("power-off with a hung 9P root: %v", time.Since(start).Round(time.Second))
+}
+
+// qmp sends one QMP command to QEMU's monitor socket.
+func qmp(t *testing.T, sock string, cmd map[string]any) {
+	t.Helper()
+	var c net.Conn
+	var err error
+	for i := 0; i < 50; i++ {
+		if c, err = net.Dial("unix", sock); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("QMP socket %s: %v", sock, err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	line := func() string {
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		s, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("QMP: %v", err)
+		}
+		return s
+	}
+	line() // the greeting
+	for _, m := range []map[string]any{{"execute": "qmp_capabilities"}, cmd} {
+		b, _ := json.Marshal(m)
+		fmt.Fprintf(c, "%s\n", b)
+		for {
+			s := line()
+			if strings.Contains(s, `"return"`) {
+				break
+			}
+			if strings.Contains(s, `"error"`) {
+				t.Fatalf("QMP %s: %s", b, s)
+			}
+		}
+	}
+}
+
+// TestCtrlAltDel: Ctrl-Alt-Del on the PC keyboard reboots in order (QEMU's
+// -no-reboot makes the reboot its exit): the stubborn root is killed, the disk is
+// clean.
+func TestCtrlAltDel(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "qmp")
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	disk := qemu.MakeDisk(t, dir, "cad", true)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=cad rootwait", Args: append(disk.Args(), "-qmp", "unix:"+sock+",server=on,wait=off")})
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	vm.Run("echo cad-$((6*7)) > /root/cad; sync", p, cmdTimeout)
+	qmp(t, sock, map[string]any{"execute": "send-key", "arguments": map[string]any{
+		"keys": []map[string]string{{"type": "qcode", "data": "ctrl"}, {"type": "qcode", "data": "alt"}, {"type": "qcode", "data": "delete"}},
+	}})
+	vm.Expect(`init: got SIGINT|rebooting: stopping all processes`, cmdTimeout)
+	vm.Expect(`rebooting: synced`, powerTimeout)
+	vm.Wait(powerTimeout)
+	e2fsckClean(t, disk, "Ctrl-Alt-Del")
+	if got := debugfsCat(t, disk, "/root/cad"); !strings.Contains(got, "cad-42") {
+		t.Errorf("/root/cad after Ctrl-Alt-Del: %q", got)
+	}
+}
