@@ -209,6 +209,9 @@ func ParseUevent(b []byte) (Uevent, bool) {
 // directory and never through a path the root could have replaced with a link:
 // mknodat and unlinkat act on the last name only, and a name has no slash.
 func (d DevDir) Apply(dirfd int, ev Uevent) error {
+	if ev.Action == Resync {
+		return d.resync(dirfd)
+	}
 	if ev.Subsystem != "block" || !ev.HasDev || ev.DevName == "" || strings.ContainsAny(ev.DevName, "/\x00") || ev.DevName == "." || ev.DevName == ".." {
 		return nil
 	}
@@ -233,8 +236,38 @@ func (d DevDir) Apply(dirfd int, ev Uevent) error {
 	return nil
 }
 
-// Uevents reads the kernel's device events for ever and hands each to f. It
-// returns only when the socket cannot be opened or read.
+// Resync is the Action of the event Uevents makes up when the kernel dropped
+// events (the socket's buffer overflowed): the directory is brought in step with
+// sysfs as a whole.
+const Resync = "resync"
+
+// resync makes the nodes of every block device sysfs lists and removes block
+// nodes of devices that are gone, all relative to dirfd.
+func (d DevDir) resync(dirfd int) error {
+	have := map[string]bool{}
+	var errs []error
+	for _, n := range d.BlockDevices() {
+		have[n.Name] = true
+		errs = append(errs, d.Apply(dirfd, Uevent{Action: "add", Subsystem: "block", DevName: n.Name, Major: n.Major, Minor: n.Minor, HasDev: true}))
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/self/fd/%d", dirfd))
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	defer f.Close()
+	names, _ := f.Readdirnames(-1)
+	for _, name := range names {
+		var st unix.Stat_t
+		if unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFBLK && !have[name] {
+			unix.Unlinkat(dirfd, name, 0)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Uevents reads the kernel's device events for ever and hands each to f; when
+// the kernel dropped some, f gets an event with Action Resync. It returns only
+// when the socket cannot be opened or read.
 func Uevents(f func(Uevent)) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
 	if err != nil {
@@ -244,10 +277,16 @@ func Uevents(f func(Uevent)) error {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
 		return fmt.Errorf("uevent socket: bind: %w", err)
 	}
+	// A burst of devices (a USB hub) must not overflow the default buffer.
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 1<<20)
 	buf := make([]byte, 16<<10)
 	for {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
-		if errors.Is(err, unix.EINTR) || errors.Is(err, unix.ENOBUFS) {
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.ENOBUFS) {
+			f(Uevent{Action: Resync})
 			continue
 		}
 		if err != nil {

@@ -163,6 +163,20 @@ func TestDevDir(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(dir, "antsvdz")); !os.IsNotExist(err) {
 		t.Errorf("removed node still there: %v", err)
 	}
+	// A resync brings back what sysfs lists and removes a stale block node.
+	unix.Mknodat(fd, "antsstale", unix.S_IFBLK|0o600, int(unix.Mkdev(254, 77)))
+	blocks := d.BlockDevices()
+	if err := d.Apply(fd, Uevent{Action: Resync}); err != nil {
+		t.Errorf("resync: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "antsstale")); !os.IsNotExist(err) {
+		t.Errorf("a stale block node survived a resync: %v", err)
+	}
+	for _, b := range blocks {
+		if _, err := os.Lstat(filepath.Join(dir, b.Name)); err != nil {
+			t.Errorf("resync: %s: %v", b.Name, err)
+		}
+	}
 	// The root made names into links to the admin's files: nothing is made there.
 	outside := t.TempDir()
 	os.Symlink(filepath.Join(outside, "victim"), filepath.Join(dir, "antsvdy"))
