@@ -24,6 +24,10 @@ type Options struct {
 	Append         string   // added to "console=ttyS0"
 	MemMiB         int      // default 256
 	Args           []string // more QEMU arguments (disks, NICs)
+	// Rng adds a virtio-rng device. Off by default, as on users' QEMU lines:
+	// TCG's CPU has no RDRAND, so without it the guest kernel's CRNG may not
+	// be ready for minutes, and the boot path must not wait for it.
+	Rng bool
 }
 
 // VM is a running QEMU with its serial console on our pipes.
@@ -95,10 +99,9 @@ func Start(t testing.TB, o Options) *VM {
 	if !hasNIC(o.Args) {
 		args = append(args, "-nic", "none")
 	}
-	// Entropy: TCG's CPU has no RDRAND, and the kernel's CRNG can take minutes to
-	// be ready without a source; getrandom() (Go's crypto/rand: DHCP transaction
-	// ids) blocks until then.
-	args = append(args, "-device", "virtio-rng-pci")
+	if o.Rng {
+		args = append(args, "-device", "virtio-rng-pci")
+	}
 	args = append(args, o.Args...)
 	vm := &VM{t: t, changed: make(chan struct{}, 1), exited: make(chan struct{})}
 	logDir := filepath.Join(Root(), "build/vmlogs")
