@@ -26,28 +26,16 @@ type Backend struct {
 	Read func(pid int) (string, error)
 	// Write applies lines of ns syntax in pid's mount namespace.
 	Write func(pid int, lines string) error
-	// Allowed says whether the caller may change pid's namespace; nil means the
-	// rule of /proc/PID/ns: root, or the same user as the target.
-	Allowed func(callerUID uint32, pid int) bool
+	// The checks of every write (see mayWrite), each nil for the real one:
+	// Creds reads a process's credentials (ReadCreds), UserNSAncestor says
+	// whether caller's user namespace is pid's or an ancestor of it
+	// (UserNSAncestor), MayAttach whether a process with creds c passes the
+	// kernel's ptrace attach check on pid (KernelMayAttach).
+	Creds          func(pid int) (Creds, error)
+	UserNSAncestor func(caller, pid int) bool
+	MayAttach      func(c Creds, pid int) bool
 	// Proc is where the processes are listed ("/proc").
 	Proc string
-}
-
-func (b *Backend) allowed(uid uint32, pid int) bool {
-	if b.Allowed != nil {
-		return b.Allowed(uid, pid)
-	}
-	if uid == 0 {
-		return true
-	}
-	st, err := os.Stat(b.proc() + "/" + strconv.Itoa(pid))
-	if err != nil {
-		return false
-	}
-	if s, ok := st.Sys().(*syscall.Stat_t); ok {
-		return s.Uid == uid
-	}
-	return false
 }
 
 func (b *Backend) proc() string {
@@ -139,14 +127,19 @@ func (f *nsFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttr
 	return 0
 }
 
+// Open lets anyone open the file: who may change the namespace is checked on
+// each write (Backend.mayWrite), with the writing process's credentials.
 func (f *nsFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	if flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0 {
-		caller, ok := fuse.FromContext(ctx)
-		if !ok || !f.b.allowed(caller.Uid, f.pid) {
-			return nil, 0, syscall.EACCES
-		}
-	}
 	return &handle{pid: f.pid, b: f.b}, fuse.FOPEN_DIRECT_IO, 0
+}
+
+// check is Backend.mayWrite for the process that made the request.
+func (h *handle) check(ctx context.Context) syscall.Errno {
+	caller, ok := fuse.FromContext(ctx)
+	if !ok {
+		return syscall.EPERM
+	}
+	return errno(h.b.mayWrite(int(caller.Pid), h.pid))
 }
 
 // handle is one open of an ns file: a snapshot for reading, a line buffer for
@@ -187,6 +180,9 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 // Write applies every complete line at once; a partial line waits for its end
 // or for the close.
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	if e := h.check(ctx); e != 0 {
+		return 0, e
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := h.partial + string(data)
@@ -211,6 +207,9 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	}
 	s := h.partial
 	h.partial = ""
+	if e := h.check(ctx); e != 0 {
+		return e
+	}
 	return errno(h.b.Write(h.pid, s+"\n"))
 }
 

@@ -102,23 +102,50 @@ func TestReadAndWrite(t *testing.T) {
 	}
 }
 
-// TestWriteNeedsPermission: a user who may not ptrace the target cannot open its ns
-// file for writing (reading stays allowed, as /proc/PID/mountinfo is).
+// TestWriteNeedsPermission: a process that may not change the target's
+// namespace (nobody; root without CAP_SYS_ADMIN) has its writes refused with
+// EPERM, also on an fd that a privileged process opened and passed on; reading
+// stays allowed, as /proc/PID/mountinfo is.
 func TestWriteNeedsPermission(t *testing.T) {
 	if !inNamespace(t) {
 		return
 	}
-	dir, _ := mountFake(t)
+	dir, f := mountFake(t)
 	os.Chmod(filepath.Dir(dir), 0o755)
 	os.Chmod(dir, 0o755)
-	cmd := exec.Command("sh", "-c", "echo 'bind /a /b' > "+filepath.Join(dir, "1", "ns"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(strings.ToLower(string(out)), "permission denied") {
-		t.Errorf("nobody writing pid 1's ns: %v, %s", err, out)
+	ns := filepath.Join(dir, "1", "ns")
+	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	denied := func(what string, cmd *exec.Cmd) {
+		t.Helper()
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(strings.ToLower(string(out)), "not permitted") {
+			t.Errorf("%s: %v, %s; want EPERM", what, err, out)
+		}
 	}
-	cmd = exec.Command("cat", filepath.Join(dir, "1", "ns"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd := exec.Command("sh", "-c", "/bin/echo 'bind /a /b' > "+ns)
+	cmd.SysProcAttr = nobody
+	denied("nobody writing pid 1's ns", cmd)
+
+	// Opened here (root), written by nobody: checked per write, not at open.
+	w, err := os.OpenFile(ns, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command("sh", "-c", "/bin/echo 'bind /passed /fd' >&3")
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = nobody
+	denied("nobody writing an fd root opened", cmd)
+	w.Close()
+
+	if _, err := exec.LookPath("setpriv"); err == nil {
+		cmd = exec.Command("setpriv", "--bounding-set", "-sys_admin", "sh", "-c", "/bin/echo 'bind /nocap /x' > "+ns)
+		denied("root without CAP_SYS_ADMIN", cmd)
+	}
+	if len(f.written) != 0 {
+		t.Errorf("applied %q", f.written)
+	}
+	cmd = exec.Command("cat", ns)
+	cmd.SysProcAttr = nobody
 	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "# pid 1") {
 		t.Errorf("nobody reading pid 1's ns: %v, %s", err, out)
 	}
