@@ -2,7 +2,9 @@ package pid1
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/guard"
 	"github.com/ants/ants/internal/power"
 	"github.com/ants/ants/internal/rootsys"
 	"golang.org/x/sys/unix"
@@ -30,8 +33,16 @@ const RootPidFile = "/run/ants/root.pid"
 // cgroup under it, entered at clone time, with a cgroup namespace of its own.
 const cgroupRoot = "/sys/fs/cgroup"
 
-// stopGrace is how long the root's init gets after SIGTERM before SIGKILL.
-const stopGrace = 10 * time.Second
+// stopGrace is how long the root's init gets after its stop signal before
+// SIGKILL; a systemd, whose orderly shutdown under TCG takes longer, gets
+// systemdGrace.
+const (
+	stopGrace    = 10 * time.Second
+	systemdGrace = 30 * time.Second
+)
+
+// RootDevDir is where PID 1 keeps the contained root's /dev (guard.DevDir).
+const RootDevDir = "/run/ants/rootdev"
 
 // Root system states.
 const (
@@ -54,6 +65,10 @@ type rootSys struct {
 	events  chan rootEvent
 	gen     int      // counts starts; a late exit of an abandoned root is ignored
 	mntns   *os.File // the root's mount namespace, for aborting its mounts
+	// The root's own /dev, for hotplug: an O_PATH descriptor of RootDevDir's
+	// tmpfs of this start, -1 when the root uses devtmpfs (ants.rootpriv=full).
+	devfd      int
+	hotplugged bool // the uevent reader is running
 	// The watchdog's view.
 	hung      bool
 	hungSince time.Time
@@ -67,7 +82,7 @@ type rootEvent struct {
 }
 
 func newRootSys() *rootSys {
-	return &rootSys{state: rootStopped, events: make(chan rootEvent, 4)}
+	return &rootSys{state: rootStopped, events: make(chan rootEvent, 4), devfd: -1}
 }
 
 // rootVars reads the boot variables as they stand (/env), with overrides.
@@ -94,7 +109,11 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 	}
 	os.Remove(rootsys.ErrFile)
 	r.starts++
-	cg, cgfd := in.newCgroup(r.starts)
+	src.DevDir = ""
+	if !src.Full {
+		src.DevDir = in.newRootDev()
+	}
+	cg, cgfd := in.newCgroup(r.starts, src)
 	attrs := func(a *syscall.SysProcAttr) {
 		a.Cloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP
 		// An init has no controlling terminal: its getty or shell takes the console
@@ -159,9 +178,10 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 	return pid, nil
 }
 
-// stopRoot stops the root: SIGTERM to its init, a grace period, then SIGKILL, which
-// ends its whole PID namespace. Its mounts go with its mount namespace; processes
-// stuck in D state on a dead server do not hold the caller.
+// stopRoot stops the root: its init's stop signal (stopSignal), a grace period,
+// then SIGKILL, which ends its whole PID namespace. Its mounts go with its mount
+// namespace; processes stuck in D state on a dead server do not hold the caller.
+// grace 0 takes the init's own (stopSignal).
 func (in *Init) stopRoot(grace time.Duration) error {
 	r := in.root
 	r.mu.Lock()
@@ -171,13 +191,17 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	}
 	r.state = rootStopping
 	pid, exited := r.pid, r.exited
+	sig, sigName, initGrace := stopSignal(pid)
+	if grace == 0 {
+		grace = initGrace
+	}
 	if r.hung && grace > 2*time.Second {
 		// A root the watchdog finds hung will not shut down in an orderly way.
 		grace = 2 * time.Second
 	}
 	r.mu.Unlock()
-	in.log.Printf("root system: stopping (SIGTERM to pid %d, SIGKILL after %v)", pid, grace)
-	unix.Kill(pid, unix.SIGTERM)
+	in.log.Printf("root system: stopping (%s to pid %d, SIGKILL after %v)", sigName, pid, grace)
+	unix.Kill(pid, sig)
 	select {
 	case <-exited:
 		in.log.Printf("root system: stopped")
@@ -232,6 +256,9 @@ func (in *Init) abortRootMounts() {
 	cmd := exec.Command(BinDir+"/ants", "root-abort")
 	cmd.ExtraFiles = []*os.File{ns}
 	cmd.Env = in.env
+	if n := devNull(); n != nil {
+		cmd.Stdin = n
+	}
 	const abortLog = "/run/ants/root-abort.log"
 	if f, err := os.Create(abortLog); err == nil {
 		defer f.Close()
@@ -367,19 +394,116 @@ func (in *Init) rootStatus() string {
 	return b.String()
 }
 
-// newCgroup makes a fresh cgroup for a start of the root and opens it for
-// CLONE_INTO_CGROUP; -1 when cgroup2 is not there (the root then shares PID 1's).
-func (in *Init) newCgroup(n int) (string, int) {
+// newCgroup makes a fresh cgroup for a start of the root, root-N, with the
+// limits and the device filter, and below it root-N/init, which the root is cloned
+// into (CLONE_INTO_CGROUP) and which is the root of its cgroup namespace: the
+// limits and the filter sit above what the root can see or write. It returns
+// root-N and a descriptor of root-N/init; -1 when cgroup2 is not there (the root
+// then shares PID 1's).
+func (in *Init) newCgroup(n int, src rootsys.Source) (string, int) {
 	dir := filepath.Join(cgroupRoot, fmt.Sprintf("root-%d", n))
 	if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
-		in.log.Printf("root system: cgroup %s: %v; the root shares PID 1's cgroup", dir, err)
+		in.log.Printf("root system: cgroup %s: %v; the root shares PID 1's cgroup, with no limits and no device filter", dir, err)
 		return "", -1
 	}
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	get := rootVars(nil)
+	lim, err := guard.ParseLimits(get("ants.rootmem"), get("ants.rootpids"), guard.ReadMachine("/proc"))
+	if err != nil {
+		in.log.Printf("root system: %v; using auto", err)
+		lim, _ = guard.ParseLimits("auto", "auto", guard.ReadMachine("/proc"))
+	}
+	if err := lim.Write(dir); err != nil {
+		in.log.Printf("root system: %v", err)
+	}
+	what := "limits: " + lim.String()
+	if !src.Full {
+		if err := guard.AttachDeviceFilter(dir, guard.RootDevices); err != nil {
+			in.log.Printf("root system: %v; the root can open every device", err)
+		} else {
+			what += "; device filter on"
+		}
+	}
+	in.log.Printf("root system: cgroup %s, %s", dir, what)
+	os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+cpu +io +memory +pids"), 0o644)
+	initDir := filepath.Join(dir, "init")
+	if err := os.Mkdir(initDir, 0o755); err != nil && !os.IsExist(err) {
+		in.log.Printf("root system: cgroup %s: %v; the root shares PID 1's cgroup", initDir, err)
+		return dir, -1
+	}
+	fd, err := unix.Open(initDir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return dir, -1
 	}
 	return dir, fd
+}
+
+// newRootDev mounts a fresh tmpfs on RootDevDir for the root's /dev and fills it;
+// the one of an earlier start is detached (an abandoned root may still hold it).
+// It returns the directory, or "" when it cannot be made (the root then gets a
+// devtmpfs, and the log says so).
+func (in *Init) newRootDev() string {
+	r := in.root
+	if r.devfd >= 0 {
+		unix.Close(r.devfd)
+		r.devfd = -1
+	}
+	unix.Unmount(RootDevDir, unix.MNT_DETACH)
+	os.MkdirAll(RootDevDir, 0o755)
+	if err := unix.Mount("tmpfs", RootDevDir, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755,size=4m,nr_inodes=64k"); err != nil {
+		in.log.Printf("root system: a /dev of its own: mount tmpfs on %s: %v; it gets the kernel's devtmpfs", RootDevDir, err)
+		return ""
+	}
+	d := guard.DevDir{Path: RootDevDir, Host: "/dev", Sys: "/sys"}
+	if err := d.Fill(); err != nil {
+		in.log.Printf("root system: %v", err)
+	}
+	fd, err := unix.Open(RootDevDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err == nil {
+		r.devfd = fd
+	}
+	if !r.hotplugged {
+		r.hotplugged = true
+		go in.safe("hotplug", func() { in.hotplug(d) })
+	}
+	return RootDevDir
+}
+
+// hotplug keeps the root's /dev in step with the machine's block devices. It holds
+// the root's lock only to read the descriptor, never while it makes a node.
+func (in *Init) hotplug(d guard.DevDir) {
+	err := guard.Uevents(func(ev guard.Uevent) {
+		r := in.root
+		r.mu.Lock()
+		fd := r.devfd
+		if fd >= 0 {
+			// A descriptor of its own, so a restart closing r.devfd cannot pull it
+			// from under the call.
+			fd, _ = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		}
+		r.mu.Unlock()
+		if fd < 0 {
+			return
+		}
+		defer unix.Close(fd)
+		if err := d.Apply(fd, ev); err != nil {
+			in.log.Printf("root system: hotplug: %v", err)
+		}
+	})
+	in.log.Printf("root system: hotplug ended: %v; new block devices will not reach the root's /dev", err)
+}
+
+// stopSignal is the signal that asks the root's init for its orderly shutdown,
+// and how long that may take: SIGRTMIN+3 for systemd (to which SIGTERM means
+// "re-execute yourself"; systemd-nspawn sends the same), SIGTERM for the rest.
+// The name comes from /proc/PID/exe, which the kernel answers from memory,
+// without a lookup in the root's file system.
+func stopSignal(pid int) (unix.Signal, string, time.Duration) {
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if strings.Contains(filepath.Base(exe), "systemd") {
+		// glibc's SIGRTMIN is the kernel's 32 + 2.
+		return unix.Signal(34 + 3), "SIGRTMIN+3", systemdGrace
+	}
+	return unix.SIGTERM, "SIGTERM", stopGrace
 }
 
 // removeCgroup removes a root's cgroup tree, deepest first.
@@ -409,35 +533,90 @@ func (in *Init) serveCtl() {
 		return
 	}
 	os.Chmod(CtlSocket, 0o600)
+	serveConns(l, ctlMaxConns, func(c net.Conn) { in.safe("rootctl", func() { in.ctl(c) }) })
+}
+
+// Bounds of the control socket: a request is one line of at most ctlMaxLine
+// bytes, sent within ctlTimeout of connecting; at most ctlMaxConns requests are
+// served at once, more are answered "busy". A reply that the client does not
+// take within ctlTimeout is dropped.
+const (
+	ctlMaxLine  = 4096
+	ctlTimeout  = 5 * time.Second
+	ctlMaxConns = 16
+)
+
+// serveConns accepts on l for ever and runs handle for each connection, at
+// most max at a time; a connection over that gets "error: busy" and is closed.
+func serveConns(l net.Listener, max int, handle func(net.Conn)) {
+	slots := make(chan struct{}, max)
 	for {
 		c, err := l.Accept()
 		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
-		go in.safe("rootctl", func() { in.ctl(c) })
+		select {
+		case slots <- struct{}{}:
+			go func() {
+				defer func() { <-slots }()
+				handle(c)
+			}()
+		default:
+			go func() {
+				defer c.Close()
+				c.SetWriteDeadline(time.Now().Add(ctlTimeout))
+				fmt.Fprintf(c, "error: busy: %d requests already in progress; try again\n", max)
+			}()
+		}
 	}
+}
+
+// readRequest reads one request line from c: at most max bytes, within
+// timeout.
+func readRequest(c net.Conn, max int, timeout time.Duration) (string, error) {
+	c.SetReadDeadline(time.Now().Add(timeout))
+	line, err := bufio.NewReader(io.LimitReader(c, int64(max)+1)).ReadString('\n')
+	if len(line) > max || (err != nil && len(line) == max) {
+		return "", fmt.Errorf("request longer than %d bytes", max)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "", fmt.Errorf("no request within %v", timeout)
+	}
+	if err != nil && line == "" {
+		return "", err
+	}
+	return line, nil
 }
 
 // ctl handles one rootctl request: a line "VERB [NAME=VALUE ...]"; the answer is
 // text lines, the last "ok" or "error: ...".
 func (in *Init) ctl(c net.Conn) {
 	defer c.Close()
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil && line == "" {
-		return
-	}
-	f := strings.Fields(line)
 	reply := func(text string, err error) {
 		if text != "" && !strings.HasSuffix(text, "\n") {
 			text += "\n"
 		}
+		c.SetWriteDeadline(time.Now().Add(ctlTimeout))
 		if err != nil {
 			fmt.Fprintf(c, "%serror: %v\n", text, err)
 			return
 		}
 		fmt.Fprintf(c, "%sok\n", text)
 	}
+	line, err := readRequest(c, ctlMaxLine, ctlTimeout)
+	if err == io.EOF {
+		return // connected and closed: nothing asked
+	}
+	if err != nil {
+		reply("", err)
+		return
+	}
+	f := strings.Fields(line)
 	if len(f) == 0 {
 		reply("", fmt.Errorf("empty request"))
 		return
@@ -477,11 +656,11 @@ func (in *Init) ctl(c net.Conn) {
 	case "status":
 		reply(in.rootStatus(), nil)
 	case "stop":
-		reply("", in.stopRoot(stopGrace))
+		reply("", in.stopRoot(0))
 	case "start":
 		reply(start())
 	case "restart":
-		if err := in.stopRoot(stopGrace); err != nil {
+		if err := in.stopRoot(0); err != nil {
 			reply("", err)
 			return
 		}

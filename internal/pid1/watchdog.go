@@ -1,11 +1,14 @@
 package pid1
 
 import (
+	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/ants/ants/internal/console"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,6 +38,11 @@ func (in *Init) watchdog(interval, timeout time.Duration) {
 		}
 		cmd := exec.Command(BinDir+"/ants", "probe", strconv.Itoa(pid))
 		cmd.Env = in.env
+		// exec would open /dev/null for unset stdio inside the reaper's lock; give
+		// it the one PID 1 holds open.
+		if n := devNull(); n != nil {
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = n, n, n
+		}
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		ch, err := in.reaper.Start(cmd)
 		if err != nil {
@@ -57,6 +65,21 @@ func (in *Init) watchdog(interval, timeout time.Duration) {
 	}
 }
 
+var (
+	nullOnce sync.Once
+	nullFile *os.File
+)
+
+// devNull is /dev/null, opened once: children started under the reaper's lock get
+// it as stdio, so that nothing is opened there (a /dev/null a root replaced, with
+// ants.rootpriv=full, could be a FIFO that never opens).
+func devNull() *os.File {
+	nullOnce.Do(func() {
+		nullFile, _ = os.OpenFile("/dev/null", os.O_RDWR|unix.O_NONBLOCK, 0)
+	})
+	return nullFile
+}
+
 func (in *Init) rootSilent(pid int, why string) {
 	r := in.root
 	r.mu.Lock()
@@ -67,6 +90,9 @@ func (in *Init) rootSilent(pid int, why string) {
 	r.hung, r.hungSince, r.probeErr = true, time.Now(), why
 	r.mu.Unlock()
 	k := "Ctrl-]"
+	if in.mux != nil {
+		k = console.KeyName(in.mux.Escape())
+	}
 	in.log.Printf("root not responding: %s; %s a for the admin shell, then rootctl stop or restart", why, k)
 }
 
