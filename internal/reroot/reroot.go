@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/guard"
 	"github.com/ants/ants/internal/nsjoin"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -41,12 +42,16 @@ const usage = `usage: reroot [CMD [ARG ...]]
 // its leftovers write before the pty or pipes are closed on them.
 const drain = time.Second
 
+// RootPrivFile says whether the root is contained (ants.rootpriv).
+var RootPrivFile = "/env/ants.rootpriv"
+
 // Main runs reroot and returns its exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintln(stdout, usage)
 		return 0
 	}
+
 	b, err := os.ReadFile(PidFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "reroot: no root system is running (%v); rootctl status\n", err)
@@ -69,13 +74,45 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Started from the thread that joined: the child is in the root's
 	// namespaces, PID namespace included (setns of a PID namespace applies to
 	// children).
+	// The command is no more than the root's own processes: the root's cgroup
+	// parent (root-N, with its limits and device filter), and for a contained
+	// root its bounding set. A command with the admin's whole bounding set would
+	// be a way out for the root, which may ptrace it (it is in the root's PID
+	// namespace).
+	full := false
+	if b, err := os.ReadFile(RootPrivFile); err == nil && strings.TrimSpace(string(b)) == "full" {
+		full = true
+	}
 	start := func(cmd *exec.Cmd) error {
 		return nsjoin.Do(fds, func() error {
 			lookPath(cmd, args[0], rootPath)
+			if !full {
+				// The bounding set is a thread's: this one, which joined the root's
+				// namespaces and dies with the goroutine, passes the reduced set to
+				// the child it forks.
+				if err := guard.DropBounding(guard.DroppedCaps); err != nil {
+					return err
+				}
+			}
 			return cmd.Start()
 		})
 	}
-	return run(args, stdin, stdout, stderr, start)
+	// The cgroup is set from here, once the child exists: a clone into a cgroup
+	// (CLONE_INTO_CGROUP) from the joined thread fails, since root-N/reroot is
+	// outside the root's cgroup namespace (ENOENT). The child gets it before it
+	// can do much: its bounding set is the root's from the start.
+	placed := func(child int) {
+		if dir := rootCgroup(pid); dir != "" {
+			os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(strconv.Itoa(child)), 0)
+		}
+	}
+	return run(args, stdin, stdout, stderr, func(cmd *exec.Cmd) error {
+		if err := start(cmd); err != nil {
+			return err
+		}
+		placed(cmd.Process.Pid)
+		return nil
+	})
 }
 
 // rootPath is the PATH of the command in the root.
@@ -156,6 +193,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, start func(*e
 		fmt.Fprintf(stderr, "reroot: %v\n", err)
 		return 1
 	}
+	// The admin side's OOM score (-1000, from PID 1) is not the root's: the
+	// command is taken like the root's own processes. (This goroutine is back in
+	// the admin's mount namespace, whose /proc has the pid.)
+	os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", cmd.Process.Pid), []byte("0"), 0)
 	if p != nil {
 		p.started()
 	}
@@ -340,4 +381,28 @@ func (p *ptyRelay) close() {
 	if p.stopped != nil {
 		p.stopped.Close()
 	}
+}
+
+// rootCgroup makes root-N/reroot beside the root's init's cgroup root-N/init,
+// under the root's limits and device filter, and returns it; "" if there is none.
+func rootCgroup(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		p, ok := strings.CutPrefix(line, "0::")
+		if !ok || !strings.HasPrefix(p, "/root-") {
+			continue
+		}
+		dir := filepath.Join("/sys/fs/cgroup", filepath.Dir(p), "reroot")
+		if !strings.HasPrefix(filepath.Base(filepath.Dir(dir)), "root-") {
+			return ""
+		}
+		if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
+			return ""
+		}
+		return dir
+	}
+	return ""
 }

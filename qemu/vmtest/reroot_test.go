@@ -12,7 +12,8 @@ import (
 
 // TestRerootPty: a shell that reroot starts in the root is on a fresh pty that
 // reroot relays, not on the admin shell's terminal (a root process could read or
-// inject into that through /proc/PID/fd); typing works, and exit comes back to
+// inject into that through /proc/PID/fd), with the root's bounding set, OOM score
+// and cgroup limits; typing works, and exit comes back to
 // an admin shell whose terminal works as before. Piped, the command gets pipes.
 func TestRerootPty(t *testing.T) {
 	t.Parallel()
@@ -41,6 +42,17 @@ func TestRerootPty(t *testing.T) {
 		t.Errorf("reroot's shell has fds %v; want one new pty, not the admin's %s", in, admin)
 	}
 	contains(t, "typing", vm.Run("echo $((6*7)); hostname", p, cmdTimeout), "42", "demo")
+	// No more than the root's own processes: its bounding set, its OOM score, a
+	// cgroup under the root's limits and device filter.
+	confined := vm.Run("grep CapBnd /proc/$$/status; cat /proc/$$/oom_score_adj", p, cmdTimeout)
+	confined += vm.Run("cat /proc/$$/cgroup; head -c1 /dev/ttyS0", p, cmdTimeout)
+	if strings.Contains(confined, "000001ffffffffff") || !strings.Contains(confined, "CapBnd:") {
+		t.Errorf("reroot's shell has the whole bounding set:\n%s", confined)
+	}
+	contains(t, "confined", confined, "\n0\r", "reroot", "ttyS0")
+	if strings.Contains(confined, "-1000") {
+		t.Errorf("reroot's shell has the admin's OOM score:\n%s", confined)
+	}
 	vm.Line("exit")
 	vm.Expect(a, cmdTimeout)
 	contains(t, "back", vm.Run("echo $((4*4)); hostname", a, cmdTimeout), "16", "ants")
