@@ -13,7 +13,7 @@ APPEND ?=
 INITRAMFS := $(BUILD)/initramfs.cpio
 SOURCES := $(shell find cmds internal initramfs bootscripts ramfs-skel -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: all deps testdeps run test unit vmtest bench clean
+.PHONY: all deps testdeps run test unit vmtest fuzzboot bench clean
 
 all: $(BUILD)/vmlinuz $(INITRAMFS)
 
@@ -54,6 +54,13 @@ unit:
 # vmtest: boot the built image in QEMU; two VMs at a time on two cores.
 vmtest: all testdeps
 	ANTS_VM=1 $(GO) test -count=1 -timeout 25m -parallel 2 -v ./qemu/... 2>&1 | tee $(BUILD)/vmtest.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|\s+vm_test)' ; exit $${PIPESTATUS[0]}
+
+# fuzzboot: boot the image with N garbled kernel command lines (seeds SEED to
+# SEED+N-1), one VM at a time; make test boots seeds 1 to 4 (TestFuzzCmdline).
+N ?= 20
+SEED ?= 100
+fuzzboot: all testdeps
+	ANTS_VM=1 ANTS_FUZZ_N=$(N) ANTS_FUZZ_SEED=$(SEED) $(GO) test -count=1 -timeout $$(( $(N) * 3 + 5 ))m -run 'TestFuzzCmdline$$' -v ./qemu/vmtest/ 2>&1 | tee $(BUILD)/fuzzboot.log | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok|\s+fuzz_test)' ; exit $${PIPESTATUS[0]}
 
 # bench: boot ants, stock u-root and a bare kernel-floor init with the same kernel and
 # compare them (docs/performance.md); JSON in build/bench/. QUICK=1: one boot each,

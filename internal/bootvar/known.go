@@ -6,6 +6,9 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/ants/ants/internal/guard"
 )
 
 // Kind says how a variable is written on a kernel command line.
@@ -27,7 +30,10 @@ type Known struct {
 	Ask bool
 	// Check validates a value (never "ask"); nil accepts anything.
 	Check func(string) error
-	Doc   string
+	// MaxSeconds > 0 makes it a duration: a whole number of seconds from 0 to
+	// MaxSeconds (its Check, set by init).
+	MaxSeconds int
+	Doc        string
 }
 
 // Table lists every variable ants knows, in the order interactive=yes asks them.
@@ -40,7 +46,7 @@ var Table = []Known{
 	{Name: "ro", Kind: Flag, Doc: "mount the root read-only"},
 	{Name: "rw", Kind: Flag, Doc: "mount the root read-write"},
 	{Name: "rootwait", Kind: Flag, Doc: "wait for the root device to appear"},
-	{Name: "rootdelay", Check: checkSeconds, Doc: "seconds to wait before mounting the root"},
+	{Name: "rootdelay", MaxSeconds: MaxSeconds, Doc: "seconds to wait before mounting the root"},
 	{Name: "init", Default: "/sbin/init", Doc: "program started as PID 1 of the root system"},
 	{Name: "ip", Ask: true, Check: checkIP, Doc: "network: dhcp, none, or client:server:gw:mask:host:dev:autoconf"},
 	{Name: "console", Doc: "console device(s), as the kernel takes them"},
@@ -52,8 +58,19 @@ var Table = []Known{
 	{Name: "ants.escape", Default: "^]", Doc: "console escape key, written ^X"},
 	{Name: "ants.aname", Doc: "9P attach name (the exported path) of the network root"},
 	{Name: "ants.initargs", Doc: "arguments for the root's init"},
-	{Name: "ants.watchdog", Default: "5", Check: checkSeconds, Doc: "seconds between probes of the root, and each probe's timeout; 0 turns the watchdog off"},
+	{Name: "ants.watchdog", Default: "5", MaxSeconds: MaxSeconds, Doc: "seconds between probes of the root, and each probe's timeout; 0 turns the watchdog off"},
 	{Name: "ants.tmpfs", Default: "50%", Check: checkSize, Doc: "size limit of the admin namespace's tmpfs (bytes, k/m/g suffix, or % of RAM)"},
+	{Name: "ants.rootpriv", Default: "contained", Check: oneOf("contained", "full"), Doc: "contained: the root gets its own /dev, read-only /proc/sys and /sys, fewer capabilities and a device filter; full: a trusted root gets the machine back"},
+	{Name: "ants.rootmem", Default: "auto", Check: checkRootMem, Doc: "memory limit of the root's cgroup: auto (all but a reserve for the admin side), max, a size or a % of RAM"},
+	{Name: "ants.rootpids", Default: "auto", Check: checkRootPids, Doc: "task limit of the root's cgroup: auto (all but a reserve for the admin side), max, or a number"},
+}
+
+func init() {
+	for i, k := range Table {
+		if k.MaxSeconds > 0 {
+			Table[i].Check = seconds(k.MaxSeconds)
+		}
+	}
 }
 
 // Lookup returns the table entry for name.
@@ -101,12 +118,40 @@ func checkSysname(v string) error {
 	return nil
 }
 
-func checkSeconds(v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return fmt.Errorf("%q is not a whole number of seconds", v)
+// MaxSeconds bounds every duration variable: an hour. A larger count of seconds
+// is a typo, and past 2^63 ns it would overflow a time.Duration (to a negative
+// one, which makes a ticker spin).
+const MaxSeconds = 3600
+
+// seconds checks a whole number of seconds from 0 to max.
+func seconds(max int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if errors.Is(err, strconv.ErrRange) || (err == nil && (n < 0 || n > max)) {
+			return fmt.Errorf("%q is out of range: from 0 to %d seconds", v, max)
+		}
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number of seconds", v)
+		}
+		return nil
 	}
-	return nil
+}
+
+// Seconds reads the value of a duration variable of the table, checked against
+// its range; the error names the variable, the value and the range.
+func Seconds(name, value string) (time.Duration, error) {
+	k, ok := Lookup(name)
+	if !ok || k.MaxSeconds == 0 {
+		return 0, fmt.Errorf("%s is not a duration variable", name)
+	}
+	if err := k.Check(value); err != nil {
+		return 0, fmt.Errorf("%s: %v", name, err)
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number of seconds", name, value)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 func checkYesNo(v string) error {
@@ -194,4 +239,17 @@ func oneOf(vals ...string) func(string) error {
 		}
 		return fmt.Errorf("%q is not one of %s", v, strings.Join(vals, ", "))
 	}
+}
+
+// A machine to judge limits' syntax by; the real one is read when the root starts.
+var someMachine = guard.Machine{MemTotal: 1 << 30, Tasks: 32768}
+
+func checkRootMem(v string) error {
+	_, err := guard.ParseLimits(v, "", someMachine)
+	return err
+}
+
+func checkRootPids(v string) error {
+	_, err := guard.ParseLimits("", v, someMachine)
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseSize(t *testing.T) {
@@ -128,6 +129,15 @@ func TestValidate(t *testing.T) {
 		{"rootdelay", "-1", false},
 		{"rootdelay", "1.5", false},
 		{"rootdelay", "", false},
+		{"rootdelay", "3600", true},
+		{"rootdelay", "3601", false},
+		{"rootdelay", "10000000000", false},
+		{"rootdelay", "99999999999999999999", false},
+		{"ants.watchdog", "0", true},
+		{"ants.watchdog", "3600", true},
+		{"ants.watchdog", "3601", false},
+		{"ants.watchdog", "10000000000", false},
+		{"ants.watchdog", "-5", false},
 		{"ip", "dhcp", true},
 		{"ip", "none", true},
 		{"ip", "", true},
@@ -176,6 +186,55 @@ func TestValidate(t *testing.T) {
 		if err := Validate(k.Name, Ask); err != nil {
 			t.Errorf("Validate(%q, ask) = %v", k.Name, err)
 		}
+	}
+}
+
+// Every duration (a Doc in seconds) is range-checked: a count of seconds past the
+// limit is refused with the range, and Seconds gives the time.Duration of the rest.
+func TestSeconds(t *testing.T) {
+	var durations []string
+	for _, k := range Table {
+		if strings.Contains(k.Doc, "seconds") != (k.MaxSeconds > 0) {
+			t.Errorf("%s: Doc %q and MaxSeconds %d disagree on whether it is a duration", k.Name, k.Doc, k.MaxSeconds)
+		}
+		if k.MaxSeconds > 0 {
+			durations = append(durations, k.Name)
+		}
+	}
+	if len(durations) < 2 {
+		t.Fatalf("durations in the table: %v; want rootdelay and ants.watchdog at least", durations)
+	}
+	for _, name := range durations {
+		for _, tt := range []struct {
+			in   string
+			want time.Duration
+			err  string // in the error, after the name and the quoted value
+		}{
+			{"0", 0, ""},
+			{"5", 5 * time.Second, ""},
+			{"3600", time.Hour, ""},
+			{"3601", 0, "out of range: from 0 to 3600 seconds"},
+			{"10000000000", 0, "out of range: from 0 to 3600 seconds"},
+			{"9223372036854775808", 0, "out of range: from 0 to 3600 seconds"},
+			{"-1", 0, "out of range: from 0 to 3600 seconds"},
+			{"1.5", 0, "not a whole number of seconds"},
+			{"ask", 0, "not a whole number of seconds"},
+			{"", 0, "not a whole number of seconds"},
+		} {
+			got, err := Seconds(name, tt.in)
+			if tt.err == "" {
+				if err != nil || got != tt.want {
+					t.Errorf("Seconds(%q, %q) = %v, %v; want %v", name, tt.in, got, err, tt.want)
+				}
+				continue
+			}
+			if err == nil || !strings.Contains(err.Error(), name+": "+strconv.Quote(tt.in)+" is "+tt.err) {
+				t.Errorf("Seconds(%q, %q) = %v, %v; want an error %q", name, tt.in, got, err, tt.err)
+			}
+		}
+	}
+	if _, err := Seconds("sysname", "5"); err == nil {
+		t.Errorf("Seconds(sysname) is not an error")
 	}
 }
 

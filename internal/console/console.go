@@ -79,7 +79,9 @@ type Mux struct {
 	escape  byte
 }
 
-// New returns a mux writing to outs with the given escape key.
+// New returns a mux writing to outs with the given escape key. The mux writes to
+// outs from its input and client goroutines, and must never wait for a console:
+// give it a Queue for each (NewQueue).
 func New(outs []io.Writer, escape byte) *Mux {
 	if escape == 0 {
 		escape = DefaultEscape

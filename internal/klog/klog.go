@@ -24,8 +24,10 @@ func Uptime() time.Duration {
 
 // Log writes stamped lines to a console and a file.
 type Log struct {
-	mu      sync.Mutex
-	Console io.Writer // may be nil
+	mu sync.Mutex
+	// Console may be nil. Lines are written to it under the log's lock, so it must
+	// not block: PID 1 gives it a console.Queue.
+	Console io.Writer
 	File    io.Writer // may be nil
 	Prefix  string    // "ants", "boot"
 	// CRLF ends console lines with \r\n, for a console in raw mode (PID 1's).

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -44,11 +45,21 @@ type Init struct {
 	rootc   *console.Client
 	root    *rootSys
 	// The admin shell: started before the boot scripts when the console has a
-	// mux (so Ctrl-] a reaches it while they run), restarted when it exits.
+	// mux (so Ctrl-] a reaches it while they run), restarted when it exits. Only
+	// the goroutine of Main (stage2, then superviseForever) touches these two.
 	shellDone   chan unix.WaitStatus
 	shellStarts int
-	sigs        chan os.Signal
-	env         []string
+	// bootDone is closed when the boot goroutine (scripts, root, watchdog) ends;
+	// nil when it never started.
+	bootDone chan struct{}
+	// powerDown is set once a power signal is taken: the boot goroutine then
+	// starts no root.
+	powerDown atomic.Bool
+	sigs      chan os.Signal
+	env       []string
+	// conq queues PID 1's log to the console /dev/console writes to; the mux
+	// writes to that console through it too, so that the two keep their order.
+	conq *console.Queue
 }
 
 // Main is PID 1. It does not return.
@@ -60,7 +71,10 @@ func Main() {
 	signal.Notify(in.sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPWR, unix.SIGQUIT)
 	sigchld := make(chan os.Signal, 16)
 	signal.Notify(sigchld, unix.SIGCHLD)
-	in.log = klog.New("ants", os.Stdout)
+	// The log never waits for a stalled console line: it is queued (and dropped,
+	// with a count, when the queue is full).
+	in.conq = console.NewQueue(os.Stdout, console.QueueSize)
+	in.log = klog.New("ants", in.conq)
 	in.log.CRLF = true // the console is raw once the mux has it; \r\n reads right either way
 	defer func() {
 		// Whatever happened above, PID 1 stays and keeps a shell on the console.
@@ -99,6 +113,14 @@ func (in *Init) stage1() (*bootvar.Set, []error) {
 			in.log.Printf("init: %v", err)
 		}
 	}
+	// PID 1 and everything it starts (admin shells, nsfs, helpers) are the last
+	// the OOM killer takes; the root child sets its own back to 0.
+	os.WriteFile("/proc/self/oom_score_adj", []byte("-1000"), 0)
+	// Ctrl-Alt-Del comes to PID 1 as SIGINT (an orderly reboot) instead of the
+	// kernel's immediate restart, as sysvinit has it. A root cannot turn it back
+	// on: reboot(2) in a child PID namespace takes only restart and power-off.
+	unix.Reboot(unix.LINUX_REBOOT_CMD_CAD_OFF)
+	devNull() // opened before any root exists (see devNull)
 	os.MkdirAll(RunDir, 0o755)
 	in.log.OpenFile(BootLog)
 	in.log.Printf("init started: kernel %s, %d MiB of memory", release(), totalMiB())
@@ -149,6 +171,18 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	in.log.Printf("boot variables in %s: %s", EnvDir, strings.Join(vars.CmdlineWords(), " "))
 	setupCgroups(in)
 	go in.safe("control socket", in.serveCtl)
+	// The boot scripts, then the root, run beside Main, which goes on to
+	// superviseForever: a script that hangs holds neither a power signal nor a
+	// new admin shell.
+	in.bootDone = make(chan struct{})
+	go in.safe("boot", func() { in.bootAndRoot(vars) })
+}
+
+// bootAndRoot runs the boot scripts, then starts the root and the watchdog. It
+// runs in a goroutine of its own; superviseForever gives the console to the admin
+// shell once it is done.
+func (in *Init) bootAndRoot(vars *bootvar.Set) {
+	defer close(in.bootDone)
 	in.log.Printf("running the boot scripts")
 	start := time.Now()
 	ws, err := in.run(in.boot, BinDir+"/ants", "boot")
@@ -157,14 +191,27 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	} else if !ws.Exited() || ws.ExitStatus() != 0 {
 		in.log.Printf("boot runner %s after %d ms", Describe(ws), time.Since(start).Milliseconds())
 	}
-	in.autoStartRoot()
-	if secs := vars.Value("ants.watchdog"); secs != "0" {
-		n, _ := strconv.Atoi(secs)
-		if n <= 0 {
-			n = 5
-		}
-		go in.safe("watchdog", func() { in.watchdog(time.Duration(n)*time.Second, time.Duration(n)*time.Second) })
+	if in.powerDown.Load() {
+		return // the boot runner ended because the machine is going down
 	}
+	in.autoStartRoot()
+	in.startWatchdog(vars.Value("ants.watchdog"))
+}
+
+// startWatchdog starts the watchdog every v seconds, unless v is 0. A value out of
+// range (boot.conf and the command line are checked already; this is /env's)
+// gets the default.
+func (in *Init) startWatchdog(v string) {
+	d, err := bootvar.Seconds("ants.watchdog", v)
+	if err != nil {
+		k, _ := bootvar.Lookup("ants.watchdog")
+		in.log.Printf("init: %v; using the default, %s s", err, k.Default)
+		d, _ = bootvar.Seconds(k.Name, k.Default)
+	}
+	if d == 0 {
+		return
+	}
+	go in.safe("watchdog", func() { in.watchdog(d, d) })
 }
 
 // setupCgroups mounts cgroup2 (nsdelegate: a root with its own cgroup namespace
@@ -178,7 +225,8 @@ func setupCgroups(in *Init) {
 	os.WriteFile(cgroupRoot+"/cgroup.subtree_control", []byte("+cpu +io +memory +pids"), 0o644)
 }
 
-// superviseForever keeps an admin shell on the console and handles power signals.
+// superviseForever keeps an admin shell on the console and handles power signals,
+// from the moment the shell starts: the boot scripts run beside it (bootAndRoot).
 func (in *Init) superviseForever() {
 	if in.reaper == nil {
 		// A panic came before the reaper existed.
@@ -193,15 +241,24 @@ func (in *Init) superviseForever() {
 	if in.ttyName == "" {
 		in.openConsole()
 	}
-	if in.shellDone == nil {
+	// Without a mux, the shell and the boot scripts would share the console: the
+	// shell waits for them.
+	booting := in.bootDone
+	if in.shellDone == nil && (booting == nil || in.mux != nil) {
 		in.startShell()
 	}
-	if in.mux != nil && in.mux.Focused() != in.rootc {
-		in.focusAdmin()
+	if booting == nil {
+		in.bootEnded()
 	}
 	var last time.Time
 	for {
 		select {
+		case <-booting:
+			booting = nil
+			if in.shellDone == nil {
+				in.safe("shell", in.startShell)
+			}
+			in.safe("focus", in.bootEnded)
 		case <-in.shellDone:
 			// A shell that dies at once, again and again, must not flood the console.
 			if time.Since(last) < time.Second {
@@ -218,8 +275,17 @@ func (in *Init) superviseForever() {
 				in.log.Printf("init: got %s; ignored", unix.SignalName(sig))
 				continue
 			}
+			in.powerDown.Store(true)
 			in.safe("shutdown", func() { in.shutdown(a) })
 		}
+	}
+}
+
+// bootEnded gives the console to the admin shell when the boot is over, unless the
+// root has it.
+func (in *Init) bootEnded() {
+	if in.mux != nil && in.mux.Focused() != in.rootc {
+		in.focusAdmin()
 	}
 }
 
@@ -286,8 +352,10 @@ func (in *Init) openTTY() (*os.File, error) {
 }
 
 // startMux takes the console(s) for the console multiplexer: raw input, so that
-// the escape key reaches PID 1 whatever a client does; output keeps its newline
-// translation, so PID 1's own log lines still read right.
+// the escape key reaches PID 1 whatever a client does (rawInput). Output to each
+// goes through a Queue, so that a stalled line stalls no goroutine of PID 1; the
+// console /dev/console writes to shares its queue with PID 1's log. A console whose
+// input ends (a hangup, EIO) is opened again (console.Mux.ReadForever).
 func (in *Init) startMux(escape string) {
 	esc, err := console.ParseEscape(escape)
 	if err != nil {
@@ -295,17 +363,35 @@ func (in *Init) startMux(escape string) {
 		esc = console.DefaultEscape
 	}
 	var outs []io.Writer
+	var devs []console.Device
 	var ins []*os.File
+	logTTY := ConsoleTTY()
 	for _, name := range ConsoleTTYs() {
-		f, err := os.OpenFile("/dev/"+name, os.O_RDWR|unix.O_NOCTTY, 0)
+		f, err := openConsoleDev(name)
 		if err != nil {
 			in.log.Printf("init: console /dev/%s: %v", name, err)
-			continue
+			if f == nil {
+				continue
+			}
 		}
-		if err := rawInput(int(f.Fd())); err != nil {
-			in.log.Printf("init: console /dev/%s: %v", name, err)
+		q := in.conq
+		if name != logTTY || q == nil {
+			q = console.NewQueue(f, console.QueueSize)
 		}
-		outs = append(outs, f)
+		q.SetWriter(f)
+		devs = append(devs, console.Device{
+			Name: name,
+			Open: func() (io.ReadCloser, error) {
+				f, err := openConsoleDev(name)
+				if f == nil {
+					return nil, err
+				}
+				q.SetWriter(f)
+				return f, nil
+			},
+			Log: in.log.Printf,
+		})
+		outs = append(outs, q)
 		ins = append(ins, f)
 	}
 	if len(outs) == 0 {
@@ -317,15 +403,24 @@ func (in *Init) startMux(escape string) {
 	in.admin = in.mux.Client("admin shell", 'a')
 	in.rootc = in.mux.Client("root console", 'r')
 	in.mux.Focus(in.boot)
-	for _, f := range ins {
-		f := f
-		go in.safe("console input", func() {
-			err := in.mux.Input(f)
-			in.log.Printf("init: console input ended: %v", err)
-		})
+	for i, f := range ins {
+		go in.safe("console input", func() { in.mux.ReadForever(devs[i], f) })
 	}
 	k := console.KeyName(esc)
 	in.log.Printf("console: %s a admin shell, %s r root console, %s ? help", k, k, k)
+}
+
+// openConsoleDev opens /dev/NAME (never as a controlling terminal) and sets it
+// raw. An error of rawInput comes with the open file.
+func openConsoleDev(name string) (*os.File, error) {
+	f, err := os.OpenFile("/dev/"+name, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := rawInput(int(f.Fd())); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 // rawInput sets a console raw (no echo, no line editing, no signals, no output
@@ -426,32 +521,79 @@ func childEnv() []string {
 	}
 }
 
-// shutdown stops every process, syncs, unmounts and ends with reboot(2).
+// shutdown stops every process, syncs, unmounts and ends with reboot(2). Every
+// step is bounded: sync(2) and umount(2) can wait for ever on a network file
+// system whose server hangs (dirty pages of a hung 9P root), so they run in
+// goroutines that are left behind when their time is up; power-off comes anyway.
 func (in *Init) shutdown(a power.Action) {
-	if err := in.stopRoot(stopGrace); err != nil {
+	in.powerDown.Store(true)
+	start := time.Now()
+	if err := in.stopRoot(0); err != nil {
 		in.log.Printf("%s: %v", a.Verb, err)
 	}
 	in.log.Printf("%s: stopping all processes", a.Verb)
 	unix.Kill(-1, unix.SIGTERM)
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) && othersAlive() {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if othersAlive() {
+	if !waitFor(3*time.Second, func() bool { return !othersAlive() }) {
 		in.log.Printf("%s: some processes ignored SIGTERM for 3 s; killing them", a.Verb)
 		unix.Kill(-1, unix.SIGKILL)
-		time.Sleep(100 * time.Millisecond)
+		waitFor(time.Second, func() bool { return !othersAlive() })
 	}
-	unix.Sync()
-	n := unmountAll()
-	unix.Sync()
-	in.log.Printf("%s: synced, %d file systems unmounted; goodbye", a.Verb, n)
+	synced := bounded(syncTimeout, unix.Sync)
+	if !synced {
+		in.log.Printf("%s: sync did not end in %v: a file system cannot write (a hung network root?); going on", a.Verb, syncTimeout)
+	}
+	var n int
+	if !bounded(5*time.Second, func() { n = unmountAll() }) {
+		in.log.Printf("%s: unmounting did not end in 5 s; going on", a.Verb)
+	}
+	synced = bounded(2*time.Second, unix.Sync) && synced
+	done := "synced"
+	if !synced {
+		done = "not all synced"
+	}
+	in.log.Printf("%s: %s, %d file systems unmounted, %.1f s; goodbye", a.Verb, done, n, time.Since(start).Seconds())
 	if err := unix.Reboot(a.Cmd); err != nil {
 		in.log.Printf("init: reboot(2): %v; the admin shell stays", err)
 	}
 }
 
+// syncTimeout bounds the sync of a shutdown.
+const syncTimeout = 10 * time.Second
+
+// bounded runs f and waits at most d for it; false if it did not end in time (it
+// goes on in the background).
+func bounded(d time.Duration, f func()) bool {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// waitFor polls cond every 50 ms for at most d.
+func waitFor(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // othersAlive reports whether any process but PID 1 and kernel threads is left.
+// It reads /proc/PID/stat, which the kernel answers without the process's memory
+// map: /proc/PID/cmdline takes its mmap lock, which a process stuck in a page
+// fault on a hung file system can hold for ever.
 func othersAlive() bool {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -462,13 +604,28 @@ func othersAlive() bool {
 		if pid == "1" || pid[0] < '0' || pid[0] > '9' {
 			continue
 		}
-		// Kernel threads have an empty cmdline; zombies too, and the reaper takes them.
-		b, err := os.ReadFile("/proc/" + pid + "/cmdline")
-		if err == nil && len(b) > 0 {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err == nil && userProcess(string(b)) {
 			return true
 		}
 	}
 	return false
+}
+
+// userProcess reads a /proc/PID/stat line: true for a live process that is not a
+// kernel thread (PF_KTHREAD in its flags) and not a zombie.
+func userProcess(stat string) bool {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return false
+	}
+	f := strings.Fields(stat[i+1:])
+	// f[0] is the state (field 3), f[6] the flags (field 9).
+	if len(f) < 7 || f[0] == "Z" || f[0] == "X" {
+		return false
+	}
+	flags, err := strconv.ParseUint(f[6], 10, 64)
+	return err == nil && flags&0x00200000 == 0
 }
 
 // unmountAll unmounts what it can, newest first, and returns how many went.

@@ -201,3 +201,32 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+func TestUserProcess(t *testing.T) {
+	for _, tc := range []struct {
+		stat string
+		want bool
+	}{
+		{"123 (sh) S 1 123 123 34816 123 4194560 1 0 0 0", true},
+		{"2 (kthreadd) S 0 0 0 0 -1 2129984 0 0", false},
+		{"77 (a) b) c) D 1 77 77 0 -1 4194560 0", true},
+		{"78 (zomb) Z 1 78 78 0 -1 4194560 0", false},
+		{"79 (short) S 1", false},
+		{"garbage", false},
+	} {
+		if got := userProcess(tc.stat); got != tc.want {
+			t.Errorf("userProcess(%q) = %v, want %v", tc.stat, got, tc.want)
+		}
+	}
+}
+
+func TestBounded(t *testing.T) {
+	if !bounded(time.Second, func() {}) {
+		t.Errorf("a call that returns at once was not done in time")
+	}
+	block := make(chan struct{})
+	defer close(block)
+	if bounded(10*time.Millisecond, func() { <-block }) {
+		t.Errorf("a call that never returns was done in time")
+	}
+}

@@ -308,11 +308,18 @@ func (in *Init) rootExited(ev rootEvent) {
 			if in.mux != nil {
 				in.mux.Focus(in.boot)
 			}
-			in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
-			in.autoStartRoot()
-			if in.mux != nil && in.mux.Focused() == in.boot {
-				in.focusAdmin()
-			}
+			// The dialogue waits for a person: beside the supervise loop, so power
+			// signals and shell restarts are served meanwhile.
+			go in.safe("ask again", func() {
+				in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
+				if in.powerDown.Load() {
+					return
+				}
+				in.autoStartRoot()
+				if in.mux != nil && in.mux.Focused() == in.boot {
+					in.focusAdmin()
+				}
+			})
 			return
 		}
 	}

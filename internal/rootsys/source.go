@@ -98,11 +98,11 @@ func FromVars(get func(string) string) (Source, error) {
 	}
 	s.Wait = bootvar.Truth(get("rootwait"))
 	if d := get("rootdelay"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 0 {
-			return s, fmt.Errorf("rootdelay=%q is not a whole number of seconds", d)
+		delay, err := bootvar.Seconds("rootdelay", d)
+		if err != nil {
+			return s, err
 		}
-		s.Delay = time.Duration(n) * time.Second
+		s.Delay = delay
 	}
 	s.FSType = get("rootfstype")
 	switch {

@@ -3,6 +3,8 @@
 package vmtest
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -123,4 +125,60 @@ func TestHostileRootResources(t *testing.T) {
 	vm.Line("poweroff")
 	vm.Expect(`powering off: synced`, 60*time.Second)
 	vm.Wait(cmdTimeout)
+}
+
+// TestRootDevHotplug: a disk plugged in while the root runs appears in the root's
+// own /dev, and goes when it is unplugged.
+func TestRootDevHotplug(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "qmp")
+	img := filepath.Join(t.TempDir(), "extra.img")
+	if err := os.WriteFile(img, make([]byte, 4<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "hotplug", true)
+	vm := boot(t, qemu.Options{Append: "root=LABEL=hotplug rootwait", Args: append(disk.Args(), "-qmp", "unix:"+sock+",server=on,wait=off")})
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	qmp(t, sock, map[string]any{"execute": "blockdev-add", "arguments": map[string]any{
+		"driver": "raw", "node-name": "extra", "file": map[string]any{"driver": "file", "filename": img}}})
+	qmp(t, sock, map[string]any{"execute": "device_add", "arguments": map[string]any{"driver": "virtio-blk-pci", "drive": "extra", "id": "extra0"}})
+	var out string
+	for i := 0; i < 20; i++ {
+		if out = vm.Run("ls /dev", p, cmdTimeout); strings.Contains(out, "vdb") {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if !strings.Contains(out, "vdb") {
+		t.Fatalf("the plugged disk did not reach the root's /dev:\n%s", out)
+	}
+	contains(t, "read the new disk", vm.Run("head -c 512 /dev/vdb | wc -c", p, cmdTimeout), "512")
+	qmp(t, sock, map[string]any{"execute": "device_del", "arguments": map[string]any{"id": "extra0"}})
+	for i := 0; i < 20; i++ {
+		if out = vm.Run("ls /dev", p, cmdTimeout); !strings.Contains(out, "vdb") {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if strings.Contains(out, "vdb") {
+		t.Errorf("the unplugged disk is still in the root's /dev:\n%s", out)
+	}
+}
+
+// TestRootPrivFull: ants.rootpriv=full gives a trusted root the machine back: the
+// kernel's devtmpfs, writable /proc/sys, the whole bounding set.
+func TestRootPrivFull(t *testing.T) {
+	t.Parallel()
+	vm, _ := hostileRoot(t, "fullpriv", "ants.rootpriv=full")
+	p := `demo# `
+	contains(t, "full /dev", vm.Run("grep ' /dev ' /proc/mounts; ls /dev/ttyS0", p, cmdTimeout), "devtmpfs", "/dev/ttyS0")
+	contains(t, "writable /proc/sys", vm.Run("echo core > /proc/sys/kernel/core_pattern && echo written-$((6*7))", p, cmdTimeout), "written-42")
+	contains(t, "bounding set", vm.Run("grep CapBnd /proc/1/status", p, cmdTimeout), "000001ffffffffff")
+	toAdmin(t, vm, `ants% `)
+	if out := vm.Run("grep 'root system: cgroup' /run/ants/boot.log", `ants% `, cmdTimeout); strings.Contains(out, "device filter on") {
+		t.Errorf("a full root got the device filter:\n%s", out)
+	}
 }
