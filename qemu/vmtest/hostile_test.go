@@ -169,7 +169,7 @@ func TestRootDevHotplug(t *testing.T) {
 }
 
 // TestRootPrivFull: ants.rootpriv=full gives a trusted root the machine back: the
-// kernel's devtmpfs, writable /proc/sys, the whole bounding set.
+// kernel's devtmpfs, writable /proc/sys, the whole bounding set. Then poweroff -f.
 func TestRootPrivFull(t *testing.T) {
 	t.Parallel()
 	vm, _ := hostileRoot(t, "fullpriv", "ants.rootpriv=full")
@@ -180,5 +180,11 @@ func TestRootPrivFull(t *testing.T) {
 	toAdmin(t, vm, `ants% `)
 	if out := vm.Run("grep 'root system: cgroup' /run/ants/boot.log", `ants% `, cmdTimeout); strings.Contains(out, "device filter on") {
 		t.Errorf("a full root got the device filter:\n%s", out)
+	}
+	// poweroff -f: at once, without init (the root is not stopped first).
+	vm.Line("poweroff -f")
+	vm.Wait(cmdTimeout)
+	if strings.Contains(vm.Output(), "root system: stopping") {
+		t.Errorf("poweroff -f went through init")
 	}
 }
