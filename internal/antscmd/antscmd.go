@@ -8,6 +8,7 @@
 //	ants modprobe NAME ... load modules (or aliases) with their dependencies
 //	ants net [IP]          configure the network from ip= (netlink; DHCP)
 //	ants boot              run the boot scripts (PID 1 starts this)
+//	ants sshd [status|start|stop|keys|serve]  the SSH listener (internal/sshd)
 package antscmd
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/ants/ants/internal/boot"
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/klog"
+	"github.com/ants/ants/internal/sshd"
 )
 
 // Paths, as PID 1 lays them out.
@@ -49,7 +51,8 @@ const usage = `usage:
   ants modprobe NAME ... load modules or aliases, with their dependencies
   ants net [IP]          configure the network from ip= (or IP): dhcp, none, or
                          client:server:gw:mask:host:dev:autoconf
-  ants boot              run the boot scripts (init does this at boot)`
+  ants boot              run the boot scripts (init does this at boot)
+  ants sshd [status]     the SSH listener: status, start [[ADDR:]PORT], stop, keys (docs/remote.md)`
 
 // Main runs the ants command with args (without "ants").
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -73,6 +76,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = netCmd(args[1:], stdout)
 	case "boot":
 		return bootCmd(stdin, stdout, stderr)
+	case "sshd":
+		return sshd.Main(args[1:], stdout, stderr)
 	case "root-child":
 		return rootChild(args[1:], stderr)
 	case "probe":

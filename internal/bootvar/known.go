@@ -63,6 +63,8 @@ var Table = []Known{
 	{Name: "ants.rootpriv", Default: "contained", Check: oneOf("contained", "full"), Doc: "contained: the root gets its own /dev, read-only /proc/sys and /sys, fewer capabilities and a device filter; full: a trusted root gets the machine back"},
 	{Name: "ants.rootmem", Default: "auto", Check: checkRootMem, Doc: "memory limit of the root's cgroup: auto (all but a reserve for the admin side), max, a size or a % of RAM"},
 	{Name: "ants.rootpids", Default: "auto", Check: checkRootPids, Doc: "task limit of the root's cgroup: auto (all but a reserve for the admin side), max, or a number"},
+	{Name: "ants.sshd", Check: checkListen, Doc: "[ADDR:]PORT: start the SSH listener of the admin namespace there (off when unset)"},
+	{Name: "ants.sshkey", Check: checkSSHKey, Doc: "a public key allowed to log in over ssh, as a line of authorized_keys, in double quotes"},
 }
 
 func init() {

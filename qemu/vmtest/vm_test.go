@@ -70,7 +70,7 @@ func TestAdminShell(t *testing.T) {
 	contains(t, "read-only /bbin", vm.Run("echo x >/bbin/new; echo x >/lib/modules/new; echo x >/new && echo root-writable", p, cmdTimeout),
 		"read-only file system", "root-writable")
 	contains(t, "boot log", vm.Run("cat /run/ants/boot.log", p, cmdTimeout),
-		"init started", "admin namespace: tmpfs", "ran /lib/boot/20-ask.sh", "boot scripts done: 5 ran, 0 failed")
+		"init started", "admin namespace: tmpfs", "ran /lib/boot/20-ask.sh", "boot scripts done: 6 ran, 0 failed")
 	contains(t, "ants env", vm.Run("ants env", p, cmdTimeout), "sysname=ants")
 
 	// ^C stops the command, not the shell.
@@ -163,7 +163,7 @@ func TestBrokenScriptsAndBreak(t *testing.T) {
 	contains(t, "break shell", vm.Run("echo $((5*5))", "ants% ", cmdTimeout), "25")
 	vm.Line("exit")
 	vm.Expect(`resuming boot at /lib/boot/30-sysname.sh`, cmdTimeout)
-	vm.Expect(`boot scripts done: 8 ran, 3 failed`, cmdTimeout)
+	vm.Expect(`boot scripts done: 9 ran, 3 failed`, cmdTimeout)
 	vm.Expect(`admin shell on`, cmdTimeout)
 	vm.Expect(prompt("ants"), cmdTimeout)
 	if strings.Contains(vm.Output(), "notreached") {
