@@ -30,6 +30,10 @@ func netCmd(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "net: no ip=; venti=%s needs the network: dhcp\n", envs["venti"])
 		ip = "dhcp"
 	}
+	if r := envs["root"]; ip == "" && (r == "/dev/nfs" || strings.HasPrefix(r, "nfs:") || strings.HasPrefix(r, "nfs4:")) {
+		fmt.Fprintf(out, "net: no ip=; root=%s needs the network: dhcp\n", r)
+		ip = "dhcp"
+	}
 	c, err := netconf.Parse(ip)
 	if err != nil {
 		return err

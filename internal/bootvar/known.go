@@ -40,7 +40,8 @@ type Known struct {
 // docs/cmdline.md is the reference for users; a test keeps the two in step.
 var Table = []Known{
 	{Name: "sysname", Ask: true, Check: checkSysname, Doc: "machine name: sets the hostname and selects /cfg/$sysname/"},
-	{Name: "root", Ask: true, Doc: "where the root comes from: a device (/dev/vda1, LABEL=, UUID=, PARTUUID=), 9p, virtfs:TAG"},
+	{Name: "root", Ask: true, Doc: "where the root comes from: a device (/dev/vda1, LABEL=, UUID=, PARTUUID=), 9p, nfs:SERVER:/PATH, nfs4:SERVER:/PATH, /dev/nfs, virtfs:TAG"},
+	{Name: "nfsroot", Doc: "with root=/dev/nfs: [SERVER:]PATH[,OPTIONS] of the NFS root"},
 	{Name: "rootfstype", Doc: "file system type of the root"},
 	{Name: "rootflags", Doc: "mount options of the root"},
 	{Name: "ro", Kind: Flag, Doc: "mount the root read-only"},
@@ -60,6 +61,7 @@ var Table = []Known{
 	{Name: "ants.initargs", Doc: "arguments for the root's init"},
 	{Name: "ants.watchdog", Default: "5", MaxSeconds: MaxSeconds, Doc: "seconds between probes of the root, and each probe's timeout; 0 turns the watchdog off"},
 	{Name: "ants.tmpfs", Default: "50%", Check: checkSize, Doc: "size limit of the admin namespace's tmpfs (bytes, k/m/g suffix, or % of RAM)"},
+	{Name: "ants.overlay", Doc: "tmpfs[:size=N] or a disk (LABEL=, UUID=, /dev/X): the root's tree read-only under a writable layer there"},
 	{Name: "ants.rootpriv", Default: "contained", Check: oneOf("contained", "full"), Doc: "contained: the root gets its own /dev, read-only /proc/sys and /sys, fewer capabilities and a device filter; full: a trusted root gets the machine back"},
 	{Name: "ants.rootmem", Default: "auto", Check: checkRootMem, Doc: "memory limit of the root's cgroup: auto (all but a reserve for the admin side), max, a size or a % of RAM"},
 	{Name: "ants.rootpids", Default: "auto", Check: checkRootPids, Doc: "task limit of the root's cgroup: auto (all but a reserve for the admin side), max, or a number"},

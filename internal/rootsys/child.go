@@ -80,8 +80,22 @@ func Child(s Source, log func(string), modprobe func(names ...string) error) err
 	if err := os.MkdirAll(MountPoint, 0o755); err != nil {
 		return setupErr("%v", err)
 	}
-	if err := mountSource(s, log, modprobe); err != nil {
+	target := MountPoint
+	if s.Overlay != "" {
+		// The tree is the overlay's lower layer: read-only, shared with others.
+		target = lowerPoint
+		s.Flags |= unix.MS_RDONLY
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return setupErr("%v", err)
+		}
+	}
+	if err := mountSource(s, target, log, modprobe); err != nil {
 		return err
+	}
+	if s.Overlay != "" {
+		if err := mountOverlay(s, log, modprobe); err != nil {
+			return err
+		}
 	}
 	console, err := os.Readlink("/proc/self/fd/0")
 	if err != nil || !strings.HasPrefix(console, "/dev/pts/") {
@@ -99,7 +113,7 @@ func Child(s Source, log func(string), modprobe func(names ...string) error) err
 	return execInit(s)
 }
 
-func mountSource(s Source, log func(string), modprobe func(...string) error) error {
+func mountSource(s Source, target string, log func(string), modprobe func(...string) error) error {
 	switch s.Kind {
 	case Disk:
 		dev, err := findDevice(s, log)
@@ -123,13 +137,13 @@ func mountSource(s Source, log func(string), modprobe func(...string) error) err
 			if err := modprobe(mod); err != nil {
 				log(fmt.Sprintf("module for %s: %v", t, err))
 			}
-			err := unix.Mount(dev.Path, MountPoint, t, s.Flags, s.Data)
+			err := unix.Mount(dev.Path, target, t, s.Flags, s.Data)
 			if err == nil {
 				log(fmt.Sprintf("mounted %s (%s) from %s", s.Spec, t, dev.Path))
 				return nil
 			}
 			if errors.Is(err, unix.EROFS) && s.Flags&unix.MS_RDONLY == 0 {
-				if unix.Mount(dev.Path, MountPoint, t, s.Flags|unix.MS_RDONLY, s.Data) == nil {
+				if unix.Mount(dev.Path, target, t, s.Flags|unix.MS_RDONLY, s.Data) == nil {
 					log(fmt.Sprintf("mounted %s (%s) from %s read-only: the device is read-only", s.Spec, t, dev.Path))
 					return nil
 				}
@@ -152,7 +166,7 @@ func mountSource(s Source, log func(string), modprobe func(...string) error) err
 			return sourceErr("venti=%s: cannot reach the 9P server: %v (is the network up? see ip=)", s.Venti, err)
 		}
 		c.Close()
-		if err := unix.Mount(ips[0], MountPoint, "9p", s.Flags, s.Data); err != nil {
+		if err := unix.Mount(ips[0], target, "9p", s.Flags, s.Data); err != nil {
 			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", s.Venti, err, s.Aname, s.Data)
 		}
 		log(fmt.Sprintf("mounted 9p from %s", s.Venti))
@@ -161,7 +175,7 @@ func mountSource(s Source, log func(string), modprobe func(...string) error) err
 		if err := modprobe("9p", "9pnet_virtio"); err != nil {
 			return sourceErr("root=virtfs:%s: the 9P modules: %v", s.Spec, err)
 		}
-		if err := unix.Mount(s.Spec, MountPoint, "9p", s.Flags, s.Data); err != nil {
+		if err := unix.Mount(s.Spec, target, "9p", s.Flags, s.Data); err != nil {
 			hint := ""
 			if errors.Is(err, unix.ENOENT) {
 				hint = " (no shared folder with that tag: QEMU needs -virtfs ...,mount_tag=" + s.Spec + ")"
@@ -170,8 +184,86 @@ func mountSource(s Source, log func(string), modprobe func(...string) error) err
 		}
 		log(fmt.Sprintf("mounted shared folder %s", s.Spec))
 		return nil
+	case NFS:
+		if err := modprobe("nfs", "nfsv4"); err != nil {
+			log(fmt.Sprintf("modules for nfs: %v", err))
+		}
+		ips, err := net.LookupHost(s.NFSServer)
+		if err != nil || len(ips) == 0 {
+			return sourceErr("root=%s: cannot resolve %s: %v", s.Spec, s.NFSServer, err)
+		}
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ips[0], fmt.Sprint(s.NFSPort)), 10*time.Second)
+		if err != nil {
+			return sourceErr("root=%s: cannot reach the NFS server at %s port %d: %v (is the network up? see ip=)", s.Spec, ips[0], s.NFSPort, err)
+		}
+		c.Close()
+		data := s.Data + ",addr=" + ips[0]
+		if err := unix.Mount(s.NFSServer+":"+s.NFSPath, target, s.FSType, s.Flags, data); err != nil {
+			hint := ""
+			if errors.Is(err, unix.ENOENT) {
+				hint = " (no such export: for NFSv4 the path is the server's pseudo path)"
+			}
+			return sourceErr("root=%s: NFS mount failed: %v%s (options %s)", s.Spec, err, hint, data)
+		}
+		log(fmt.Sprintf("mounted %s from %s", s.FSType, s.Spec))
+		return nil
 	}
 	return sourceErr("no root configured (set root= or venti=)")
+}
+
+// Where the overlay's layers are, in the root child's mount namespace only.
+const (
+	lowerPoint = "/run/ants/root.lower"
+	upperPoint = "/run/ants/root.upper"
+)
+
+// mountOverlay puts an overlayfs on MountPoint: the root's tree (on lowerPoint,
+// read-only) under a writable layer, a tmpfs or a local disk, on upperPoint. The
+// layers' mounts go with the admin tree at the pivot; the overlay keeps them.
+func mountOverlay(s Source, log func(string), modprobe func(...string) error) error {
+	if err := modprobe("overlay"); err != nil {
+		log(fmt.Sprintf("module for overlay: %v", err))
+	}
+	if err := os.MkdirAll(upperPoint, 0o755); err != nil {
+		return setupErr("%v", err)
+	}
+	what := "a tmpfs"
+	if s.Overlay == "tmpfs" {
+		size := s.OverlaySize
+		if size == "" {
+			size = "50%"
+		}
+		if err := unix.Mount("tmpfs", upperPoint, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size="+size); err != nil {
+			return setupErr("ants.overlay=tmpfs: %v", err)
+		}
+		what += " (size " + size + ")"
+	} else {
+		dev, err := findDevice(Source{Spec: s.Overlay, Wait: s.Wait}, log)
+		if err != nil {
+			return setupErr("ants.overlay=%s: %v", s.Overlay, err)
+		}
+		t := dev.FSType
+		if t == "" || t == "ext2" || t == "ext3" {
+			t = "ext4"
+		}
+		modprobe(t)
+		if err := unix.Mount(dev.Path, upperPoint, t, unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			return setupErr("ants.overlay=%s: mount %s (%s): %v", s.Overlay, dev.Path, t, err)
+		}
+		what = dev.Path + " (" + t + ")"
+	}
+	upper, work := filepath.Join(upperPoint, "upper"), filepath.Join(upperPoint, "work")
+	for _, d := range []string{upper, work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return setupErr("ants.overlay=%s: %v", s.Overlay, err)
+		}
+	}
+	opts := "lowerdir=" + lowerPoint + ",upperdir=" + upper + ",workdir=" + work
+	if err := unix.Mount("overlay", MountPoint, "overlay", 0, opts); err != nil {
+		return setupErr("ants.overlay=%s: overlay on %s: %v", s.Overlay, s, err)
+	}
+	log(fmt.Sprintf("overlay: %s read-only under %s, where the writes go", s, what))
+	return nil
 }
 
 // findDevice looks for the root device; with rootwait for ever (saying so every

@@ -19,6 +19,7 @@ const (
 	Disk   = "disk"   // a block device
 	NineP  = "9p"     // a 9P server on the network (venti)
 	VirtFS = "virtfs" // a virtio 9P shared folder (QEMU -virtfs)
+	NFS    = "nfs"    // an NFS server on the network (NFSv4 over TCP)
 )
 
 // Source says where the root comes from and how to mount it.
@@ -41,6 +42,14 @@ type Source struct {
 	// DevDir is the root's own /dev, made by PID 1 in the admin namespace
 	// (guard.DevDir) and bound onto the root's /dev; "" uses a devtmpfs.
 	DevDir string
+	// NFS: the server (a name or an address) and the exported path; the mount
+	// options are in Data, the port the server is reached on in NFSPort.
+	NFSServer, NFSPath string
+	NFSPort            int
+	// Overlay (ants.overlay): the root's tree is mounted read-only as the lower
+	// layer of an overlayfs whose upper layer is a tmpfs ("tmpfs", OverlaySize) or
+	// a local disk (LABEL=, UUID=, /dev/X), so many machines can share one export.
+	Overlay, OverlaySize string
 }
 
 // String says where the root comes from, in a line.
@@ -56,13 +65,15 @@ func (s Source) String() string {
 		return "9p " + s.Venti.String() + a
 	case VirtFS:
 		return "virtfs " + s.Spec
+	case NFS:
+		return "nfs " + s.NFSServer + ":" + s.NFSPath
 	}
 	return "none"
 }
 
 // FromVars reads the root's source from the boot variables (root, rootfstype,
-// rootflags, ro, rw, rootwait, rootdelay, venti, ants.aname, init, ants.initargs,
-// ants.rootpriv).
+// rootflags, ro, rw, rootwait, rootdelay, venti, ants.aname, nfsroot, ip, init,
+// ants.initargs, ants.rootpriv, ants.overlay).
 func FromVars(get func(string) string) (Source, error) {
 	s := Source{Init: get("init"), Aname: get("ants.aname")}
 	if s.Init == "" {
@@ -123,7 +134,10 @@ func FromVars(get func(string) string) (Source, error) {
 			opts = append(opts, "aname="+s.Aname)
 		}
 		s.Data = strings.Join(append(opts, data...), ",")
-		return s, nil
+	case root == "/dev/nfs" || strings.HasPrefix(root, "nfs:") || strings.HasPrefix(root, "nfs4:"):
+		if err := s.nfs(root, get("nfsroot"), get("ip"), data); err != nil {
+			return s, err
+		}
 	case strings.HasPrefix(root, "virtfs:"):
 		tag := strings.TrimPrefix(root, "virtfs:")
 		if tag == "" {
@@ -132,15 +146,119 @@ func FromVars(get func(string) string) (Source, error) {
 		s.Kind, s.Spec, s.FSType = VirtFS, tag, "9p"
 		opts := []string{"trans=virtio", "version=9p2000.L", "msize=512000", "access=client"}
 		s.Data = strings.Join(append(opts, data...), ",")
-		return s, nil
 	default:
 		if !strings.HasPrefix(root, "/dev/") && !strings.Contains(root, "=") {
-			return s, fmt.Errorf("root=%q: want /dev/NAME, LABEL=, UUID=, PARTUUID=, PARTLABEL=, 9p or virtfs:TAG", root)
+			return s, fmt.Errorf("root=%q: want /dev/NAME, LABEL=, UUID=, PARTUUID=, PARTLABEL=, 9p, nfs:SERVER:/PATH, nfs4:SERVER:/PATH or virtfs:TAG", root)
 		}
 		s.Kind, s.Spec = Disk, root
 		s.Data = strings.Join(data, ",")
-		return s, nil
 	}
+	return s, s.overlay(get("ants.overlay"))
+}
+
+// nfs reads an NFS root: dracut's root=nfs:SERVER:/PATH[:OPTIONS] and
+// root=nfs4:..., or the kernel's root=/dev/nfs with nfsroot=[SERVER:]PATH[,OPTIONS]
+// (the server, when not given, is ip='s server field). Both mount NFSv4 over TCP
+// unless the options say vers=3.
+func (s *Source) nfs(root, nfsroot, ip string, data []string) error {
+	var server, path, opts string
+	if root == "/dev/nfs" {
+		if nfsroot == "" {
+			return fmt.Errorf("root=/dev/nfs needs nfsroot=[SERVER:]PATH[,OPTIONS]")
+		}
+		spec, o, _ := strings.Cut(nfsroot, ",")
+		opts = o
+		if h, p, ok := strings.Cut(spec, ":"); ok && !strings.HasPrefix(spec, "/") {
+			server, path = h, p
+		} else {
+			path = spec
+			// ip=client:server:gw:mask:host:dev:autoconf
+			if f := strings.Split(ip, ":"); len(f) > 1 {
+				server = f[1]
+			}
+			if server == "" {
+				return fmt.Errorf("nfsroot=%s names no server: write nfsroot=SERVER:%s (or give ip=CLIENT:SERVER:...)", nfsroot, path)
+			}
+		}
+	} else {
+		rest := strings.TrimPrefix(strings.TrimPrefix(root, "nfs4:"), "nfs:")
+		h, p, ok := strings.Cut(rest, ":")
+		if !ok || h == "" || !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("root=%s: want %s:SERVER:/PATH[:OPTIONS]", root, strings.SplitN(root, ":", 2)[0])
+		}
+		server, path = h, p
+		if p, o, ok := strings.Cut(path, ":"); ok {
+			path, opts = p, o
+		}
+	}
+	if !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("the NFS path %q must start with /", path)
+	}
+	s.Kind, s.Spec, s.NFSServer, s.NFSPath, s.NFSPort = NFS, server+":"+path, server, path, 2049
+	vers := "4.1"
+	var extra []string
+	for _, o := range append(strings.Split(opts, ","), data...) {
+		o = strings.TrimSpace(o)
+		switch {
+		case o == "":
+		case strings.HasPrefix(o, "vers=") || strings.HasPrefix(o, "nfsvers="):
+			vers = o[strings.Index(o, "=")+1:]
+		case strings.HasPrefix(o, "port="):
+			n, err := strconv.Atoi(strings.TrimPrefix(o, "port="))
+			if err != nil || n <= 0 || n > 65535 {
+				return fmt.Errorf("NFS option %q: want a port from 1 to 65535", o)
+			}
+			s.NFSPort = n
+		default:
+			if fl, ok := mountFlag(o); ok {
+				s.Flags |= fl
+				continue
+			}
+			extra = append(extra, o)
+		}
+	}
+	switch {
+	case vers == "3":
+		s.FSType = "nfs"
+		extra = append([]string{"vers=3", "proto=tcp", "mountproto=tcp", "nolock"}, extra...)
+	case vers == "4" || strings.HasPrefix(vers, "4."):
+		s.FSType = "nfs4"
+		extra = append([]string{"vers=" + vers, "proto=tcp"}, extra...)
+	default:
+		return fmt.Errorf("NFS vers=%s: want 4, 4.0, 4.1, 4.2 or 3", vers)
+	}
+	extra = append(extra, "port="+strconv.Itoa(s.NFSPort))
+	// The server's address (addr=) is added at mount time, once it is resolved.
+	s.Data = strings.Join(extra, ",")
+	return nil
+}
+
+// overlay reads ants.overlay=tmpfs[:size=N] or ants.overlay=LABEL=...|UUID=...|/dev/X.
+func (s *Source) overlay(v string) error {
+	switch {
+	case v == "":
+		return nil
+	case s.Kind == None:
+		return nil
+	case v == "tmpfs" || strings.HasPrefix(v, "tmpfs:"):
+		s.Overlay = "tmpfs"
+		if o := strings.TrimPrefix(strings.TrimPrefix(v, "tmpfs"), ":"); o != "" {
+			size, ok := strings.CutPrefix(o, "size=")
+			if !ok {
+				return fmt.Errorf("ants.overlay=%s: after tmpfs: want size=N (64m, 50%%)", v)
+			}
+			if _, err := bootvar.ParseSize(size, 1<<30); err != nil {
+				return fmt.Errorf("ants.overlay=%s: %v", v, err)
+			}
+			s.OverlaySize = size
+		}
+		return nil
+	case strings.HasPrefix(v, "/dev/") || strings.HasPrefix(v, "LABEL=") || strings.HasPrefix(v, "UUID=") ||
+		strings.HasPrefix(v, "PARTUUID=") || strings.HasPrefix(v, "PARTLABEL="):
+		s.Overlay = v
+		return nil
+	}
+	return fmt.Errorf("ants.overlay=%s: want tmpfs, tmpfs:size=N, or a disk (LABEL=, UUID=, PARTUUID=, /dev/X)", v)
 }
 
 // mountFlag maps the flag words of rootflags= to mount flags.

@@ -39,6 +39,21 @@ func TestFromVars(t *testing.T) {
 		{name: "nonsense root", vars: vars("root", "sda1"), err: "want /dev/NAME"},
 		{name: "still ask", vars: vars("venti", "ask"), err: "still to be asked"},
 		{name: "bad delay", vars: vars("root", "/dev/vda", "rootdelay", "x"), err: "rootdelay"},
+		{name: "nfs4", vars: vars("root", "nfs4:10.0.2.100:/export"), kind: NFS, spec: "10.0.2.100:/export", data: "vers=4.1,proto=tcp,port=2049"},
+		{name: "nfs with options", vars: vars("root", "nfs:srv:/export/root:vers=4.2,port=20490,noatime,timeo=50"), kind: NFS, spec: "srv:/export/root", data: "vers=4.2,proto=tcp,timeo=50,port=20490"},
+		{name: "nfs rootflags", vars: vars("root", "nfs:srv:/x", "rootflags", "soft"), kind: NFS, spec: "srv:/x", data: "vers=4.1,proto=tcp,soft,port=2049"},
+		{name: "nfs3", vars: vars("root", "nfs:srv:/x:vers=3"), kind: NFS, spec: "srv:/x", data: "vers=3,proto=tcp,mountproto=tcp,nolock,port=2049"},
+		{name: "dev/nfs", vars: vars("root", "/dev/nfs", "nfsroot", "10.0.2.100:/export,vers=4.2"), kind: NFS, spec: "10.0.2.100:/export", data: "vers=4.2,proto=tcp,port=2049"},
+		{name: "dev/nfs server from ip", vars: vars("root", "/dev/nfs", "nfsroot", "/export", "ip", "10.0.2.15:10.0.2.100:10.0.2.2:255.255.255.0::eth0:off"), kind: NFS, spec: "10.0.2.100:/export", data: "vers=4.1,proto=tcp,port=2049"},
+		{name: "dev/nfs no nfsroot", vars: vars("root", "/dev/nfs"), err: "needs nfsroot="},
+		{name: "dev/nfs no server", vars: vars("root", "/dev/nfs", "nfsroot", "/export", "ip", "dhcp"), err: "names no server"},
+		{name: "nfs no path", vars: vars("root", "nfs:srv"), err: "want nfs:SERVER:/PATH"},
+		{name: "nfs relative", vars: vars("root", "nfs4:srv:export"), err: "want nfs4:SERVER:/PATH"},
+		{name: "nfs bad vers", vars: vars("root", "nfs:srv:/x:vers=2"), err: "vers=2"},
+		{name: "nfs bad port", vars: vars("root", "nfs:srv:/x:port=99999"), err: "port"},
+		{name: "overlay tmpfs", vars: vars("root", "nfs:srv:/x", "ants.overlay", "tmpfs:size=64m"), kind: NFS, spec: "srv:/x", data: "vers=4.1,proto=tcp,port=2049"},
+		{name: "overlay bad", vars: vars("root", "nfs:srv:/x", "ants.overlay", "ramdisk"), err: "ants.overlay=ramdisk"},
+		{name: "overlay bad size", vars: vars("root", "/dev/vda", "ants.overlay", "tmpfs:size=lots"), err: "ants.overlay=tmpfs:size=lots"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := FromVars(tc.vars)

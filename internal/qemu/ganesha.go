@@ -1,0 +1,91 @@
+package qemu
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Ganesha is an NFSv4 server (Debian's nfs-ganesha with its VFS backend) on host
+// loopback exporting a directory as the pseudo path /export. It needs no rpcbind
+// and no systemd: NFSv4 is one TCP port.
+type Ganesha struct {
+	Port   int
+	Export string // the directory served
+	Pseudo string // the path clients mount: /export
+	Log    string
+	cmd    *exec.Cmd
+}
+
+// StartGanesha serves dir on 127.0.0.1 (a free port) until the test ends; it runs
+// as root, with root squashing off, so the root's files keep their owners.
+func StartGanesha(t testing.TB, dir string) *Ganesha {
+	t.Helper()
+	bin, err := exec.LookPath("ganesha.nfsd")
+	if err != nil {
+		t.Fatalf("nfs-ganesha is not installed (apt-get install nfs-ganesha nfs-ganesha-vfs)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	tmp := t.TempDir()
+	g := &Ganesha{Port: port, Export: dir, Pseudo: "/export", Log: filepath.Join(tmp, "ganesha.log")}
+	conf := filepath.Join(tmp, "ganesha.conf")
+	os.MkdirAll(filepath.Join(tmp, "recovery"), 0o755)
+	err = os.WriteFile(conf, []byte(fmt.Sprintf(`NFS_CORE_PARAM { Protocols = 4; NFS_Port = %d; Bind_addr = 127.0.0.1; Enable_NLM = false; Enable_RQUOTA = false; }
+NFSv4 { Graceless = true; RecoveryRoot = %s; }
+EXPORT { Export_Id = 1; Path = %s; Pseudo = %s; Access_Type = RW; Squash = No_Root_Squash; SecType = sys; Protocols = 4; Transports = TCP; FSAL { Name = VFS; } }
+LOG { Default_Log_Level = WARN; }
+`, port, filepath.Join(tmp, "recovery"), dir, g.Pseudo)), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.cmd = exec.Command(bin, "-F", "-f", conf, "-L", g.Log, "-p", filepath.Join(tmp, "ganesha.pid"))
+	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := g.cmd.Start(); err != nil {
+		t.Fatalf("starting ganesha.nfsd: %v", err)
+	}
+	t.Cleanup(func() {
+		g.cmd.Process.Signal(syscall.SIGCONT)
+		g.cmd.Process.Kill()
+		g.cmd.Wait()
+		if t.Failed() {
+			if b, err := os.ReadFile(g.Log); err == nil {
+				t.Logf("ganesha log:\n%s", b)
+			}
+		}
+	})
+	// It takes a few seconds to listen.
+	for i := 0; i < 300; i++ {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return g
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("ganesha.nfsd did not listen on 127.0.0.1:%d; log %s", port, g.Log)
+	return nil
+}
+
+// GuestFwd is the QEMU NIC argument that gives the guest user networking, closed to
+// everything but guestAddr:2049, which reaches the server on host loopback (a relay
+// per connection).
+func (g *Ganesha) GuestFwd(guestAddr string) []string {
+	return []string{"-nic", fmt.Sprintf("user,restrict=on,guestfwd=tcp:%s:2049-cmd:busybox nc 127.0.0.1 %d", guestAddr, g.Port)}
+}
+
+// Stop freezes the server (SIGSTOP): its clients hang, as on a dead network.
+func (g *Ganesha) Stop(t testing.TB) {
+	t.Helper()
+	if err := g.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+}

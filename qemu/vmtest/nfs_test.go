@@ -1,0 +1,66 @@
+//go:build !race
+
+package vmtest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+// TestNFSRoot: the demo root from nfs-ganesha over NFSv4 (root=nfs4:), with DHCP
+// by default; a file written in the root reaches the server; the admin side has no
+// NFS mount. Then the server freezes: the watchdog says so, the escape key and
+// rootctl stop answer as for 9P.
+func TestNFSRoot(t *testing.T) {
+	t.Parallel()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	g := qemu.StartGanesha(t, dir)
+	vm := boot(t, qemu.Options{Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.watchdog=2", Args: g.GuestFwd("10.0.2.100")})
+	vm.Expect(`root system: starting from nfs 10\.0\.2\.100:/export`, bootTimeout)
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	contains(t, "nfs root", vm.Run("grep -c ' / nfs4 ' /proc/mounts; echo nfs-$((6*7)) > /root/nfs; sync", p, cmdTimeout), "1")
+	if b, err := os.ReadFile(filepath.Join(dir, "root/nfs")); err != nil || !strings.Contains(string(b), "nfs-42") {
+		t.Errorf("the file written in the root is not on the server: %q %v", b, err)
+	}
+	toAdmin(t, vm, `ants% `)
+	a := `ants% `
+	if out := vm.Run("cat /proc/1/mountinfo", a, cmdTimeout); strings.Contains(out, "nfs") {
+		t.Errorf("the admin namespace has the NFS mount:\n%s", out)
+	}
+	g.Stop(t)
+	toRoot(t, vm, p)
+	vm.Line("ls /etc")
+	vm.Expect(`root not responding`, cmdTimeout)
+	toAdmin(t, vm, a)
+	contains(t, "admin with a hung NFS root", vm.Run("echo $((6*7)); rootctl status", a, cmdTimeout), "42", "responding: no")
+	vm.Line("rootctl stop")
+	vm.Expect(`root system: stopped|abandoned pid`, 60e9)
+	vm.Expect(a, cmdTimeout)
+	contains(t, "after stop", vm.Run("rootctl status", a, cmdTimeout), "state: stopped")
+}
+
+// TestNFSOverlay: a shared read-only root (root=/dev/nfs nfsroot=) with a tmpfs
+// upper layer: the root writes, the export stays as it was.
+func TestNFSOverlay(t *testing.T) {
+	t.Parallel()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	g := qemu.StartGanesha(t, dir)
+	vm := boot(t, qemu.Options{Append: "root=/dev/nfs nfsroot=10.0.2.100:" + g.Pseudo + ",vers=4.2 ants.overlay=tmpfs:size=32m", Args: g.GuestFwd("10.0.2.100")})
+	vm.Expect(`overlay: nfs 10\.0\.2\.100:/export read-only under a tmpfs`, bootTimeout)
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	p := `demo# `
+	vm.Expect(p, cmdTimeout)
+	contains(t, "overlay", vm.Run("grep ' / overlay ' /proc/mounts", p, cmdTimeout)+vm.Run("echo mine-$((6*7)) > /root/mine; cat /root/mine", p, cmdTimeout),
+		"overlay / overlay", "mine-42")
+	if _, err := os.Stat(filepath.Join(dir, "root/mine")); err == nil {
+		t.Errorf("a write in the overlay root reached the shared export")
+	}
+}
