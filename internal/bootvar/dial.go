@@ -26,6 +26,22 @@ func (d Dial) Addr() string { return net.JoinHostPort(d.Host, strconv.Itoa(d.Por
 // Plan 9 service names a venti dial string may use instead of a port number.
 var services = map[string]int{"9fs": 564, "9p": 564, "venti": 17034, "nfs": 2049}
 
+// ParseDials parses a comma-separated list of venti addresses (one is a list too).
+func ParseDials(s string) ([]Dial, error) {
+	var ds []Dial
+	for i, one := range strings.Split(s, ",") {
+		d, err := ParseDial(one)
+		if err != nil {
+			if strings.Contains(s, ",") {
+				return nil, fmt.Errorf("server %d of the list %q: %v", i+1, s, err)
+			}
+			return nil, err
+		}
+		ds = append(ds, d)
+	}
+	return ds, nil
+}
+
 // ParseDial parses a venti address: a Plan 9 dial string (tcp!host!port, tcp!host,
 // net!host!9fs) or host:port, [v6addr]:port, or a bare host. The port defaults to 564.
 // Errors say what is wrong in words a person at the console can act on.

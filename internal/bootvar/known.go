@@ -51,7 +51,7 @@ var Table = []Known{
 	{Name: "init", Default: "/sbin/init", Doc: "program started as PID 1 of the root system"},
 	{Name: "ip", Ask: true, Check: checkIP, Doc: "network: dhcp, none, or client:server:gw:mask:host:dev:autoconf"},
 	{Name: "console", Doc: "console device(s), as the kernel takes them"},
-	{Name: "venti", Ask: true, Check: checkDial, Doc: "network root fileserver: tcp!HOST!PORT or HOST:PORT (port 564 by default)"},
+	{Name: "venti", Ask: true, Check: checkDial, Doc: "network root fileserver: tcp!HOST!PORT or HOST:PORT (port 564 by default), or a comma-separated list of them, tried in order"},
 	{Name: "interactive", Check: checkYesNo, Doc: "yes: ask for every askable variable at boot"},
 	{Name: "ants.break", Doc: "stop before boot script NAME with a shell; exit the shell to go on"},
 	{Name: "ants.modules", Doc: "extra kernel modules to load at boot, separated by commas or spaces"},
@@ -60,6 +60,8 @@ var Table = []Known{
 	{Name: "ants.aname", Doc: "9P attach name (the exported path) of the network root"},
 	{Name: "ants.initargs", Doc: "arguments for the root's init"},
 	{Name: "ants.watchdog", Default: "5", MaxSeconds: MaxSeconds, Doc: "seconds between probes of the root, and each probe's timeout; 0 turns the watchdog off"},
+	{Name: "ants.onroothang", Default: "report", Check: oneOf("report", "failover", "restart"), Doc: "what to do with a root not responding for ants.hangafter: report, failover (the next server of the list), restart (the same)"},
+	{Name: "ants.hangafter", Default: "30", MaxSeconds: MaxSeconds, Doc: "seconds a root is not responding before ants.onroothang acts"},
 	{Name: "ants.tmpfs", Default: "50%", Check: checkSize, Doc: "size limit of the admin namespace's tmpfs (bytes, k/m/g suffix, or % of RAM)"},
 	{Name: "ants.overlay", Doc: "tmpfs[:size=N] or a disk (LABEL=, UUID=, /dev/X): the root's tree read-only under a writable layer there"},
 	{Name: "ants.rootpriv", Default: "contained", Check: oneOf("contained", "full"), Doc: "contained: the root gets its own /dev, read-only /proc/sys and /sys, fewer capabilities and a device filter; full: a trusted root gets the machine back"},
@@ -106,7 +108,7 @@ func Validate(name, value string) error {
 const Ask = "ask"
 
 func checkDial(v string) error {
-	_, err := ParseDial(v)
+	_, err := ParseDials(v)
 	return err
 }
 

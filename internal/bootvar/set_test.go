@@ -33,7 +33,7 @@ func TestNewSetDefaults(t *testing.T) {
 			t.Errorf("NewSet: %s is set to %q (source %q)", name, v, s.Source(name))
 		}
 	}
-	if got, want := s.Names(), []string{"init", "ants.onrootexit", "ants.escape", "ants.watchdog", "ants.tmpfs", "ants.rootpriv", "ants.rootmem", "ants.rootpids"}; !reflect.DeepEqual(got, want) {
+	if got, want := s.Names(), []string{"init", "ants.onrootexit", "ants.escape", "ants.watchdog", "ants.onroothang", "ants.hangafter", "ants.tmpfs", "ants.rootpriv", "ants.rootmem", "ants.rootpids"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("NewSet().Names() = %q, want %q", got, want)
 	}
 	if w := s.CmdlineWords(); len(w) != 0 {
@@ -77,7 +77,7 @@ func TestNames(t *testing.T) {
 	for _, n := range []string{"zeta", "venti", "alpha", "ants.x", "sysname", "ro"} {
 		s.Set(n, "1", FromCmdline)
 	}
-	want := []string{"sysname", "ro", "init", "venti", "ants.onrootexit", "ants.escape", "ants.watchdog", "ants.tmpfs", "ants.rootpriv", "ants.rootmem", "ants.rootpids", "alpha", "ants.x", "zeta"}
+	want := []string{"sysname", "ro", "init", "venti", "ants.onrootexit", "ants.escape", "ants.watchdog", "ants.onroothang", "ants.hangafter", "ants.tmpfs", "ants.rootpriv", "ants.rootmem", "ants.rootpids", "alpha", "ants.x", "zeta"}
 	if got := s.Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %q, want %q", got, want)
 	}

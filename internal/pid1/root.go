@@ -73,6 +73,7 @@ type rootSys struct {
 	hung      bool
 	hungSince time.Time
 	probeErr  string
+	acting    bool // ants.onroothang is stopping and starting it
 }
 
 type rootEvent struct {
@@ -108,6 +109,7 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 		return 0, fmt.Errorf("no root configured: set root= or venti= (rootctl start venti=tcp!HOST!PORT)")
 	}
 	os.Remove(rootsys.ErrFile)
+	os.Remove(rootsys.ServerFile)
 	r.starts++
 	src.DevDir = ""
 	if !src.Full {
@@ -381,6 +383,12 @@ func (in *Init) rootStatus() string {
 	fmt.Fprintf(&b, "state: %s\n", r.state)
 	if r.state != rootStopped || r.starts > 0 {
 		fmt.Fprintf(&b, "source: %s\n", r.src)
+		if len(r.src.Servers) > 1 {
+			fmt.Fprintf(&b, "servers: %s\n", strings.Join(r.src.Servers, " "))
+		}
+		if cur := currentServer(); cur != "" && r.state != rootStopped {
+			fmt.Fprintf(&b, "server: %s\n", cur)
+		}
 		fmt.Fprintf(&b, "init: %s\n", r.src.Init)
 	}
 	if r.pid != 0 {

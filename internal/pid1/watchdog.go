@@ -4,11 +4,14 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/rootsys"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,6 +29,11 @@ func (in *Init) watchdog(interval, timeout time.Duration) {
 			case <-stuck:
 				stuck = nil
 			default:
+				// Still stuck: the root still does not answer.
+				in.root.mu.Lock()
+				pid := in.root.pid
+				in.root.mu.Unlock()
+				in.onHang(pid)
 				continue
 			}
 		}
@@ -62,7 +70,64 @@ func (in *Init) watchdog(interval, timeout time.Duration) {
 			why = "no answer in " + timeout.String()
 		}
 		in.rootSilent(pid, why)
+		in.onHang(pid)
 	}
+}
+
+// onHang applies ants.onroothang to a root not responding for ants.hangafter
+// seconds: report (nothing more), failover (stop it as a hung root and start it
+// from the next server of its list), restart (the same server). The stop and
+// start run beside the watchdog; one at a time.
+func (in *Init) onHang(pid int) {
+	get := rootVars(nil)
+	policy := get("ants.onroothang")
+	if policy != "failover" && policy != "restart" {
+		return
+	}
+	after, err := bootvar.Seconds("ants.hangafter", get("ants.hangafter"))
+	if err != nil {
+		after = 30 * time.Second
+	}
+	r := in.root
+	r.mu.Lock()
+	if r.pid != pid || !r.hung || r.acting || time.Since(r.hungSince) < after {
+		r.mu.Unlock()
+		return
+	}
+	r.acting = true
+	src, since := r.src, time.Since(r.hungSince).Round(time.Second)
+	r.mu.Unlock()
+	go in.safe("onroothang", func() {
+		defer func() {
+			r.mu.Lock()
+			r.acting = false
+			r.mu.Unlock()
+		}()
+		next, what := src, "restarting it from the same server"
+		if policy == "failover" {
+			cur := currentServer()
+			if len(src.Servers) < 2 {
+				what = "one server only (" + src.String() + "): restarting it"
+			} else {
+				next = src.Next(cur)
+				what = "failing over to " + next.Servers[0]
+			}
+		}
+		in.log.Printf("root system: not responding for %s; %s (ants.onroothang=%s)", since, what, policy)
+		if err := in.stopRoot(0); err != nil {
+			in.log.Printf("root system: %v", err)
+		}
+		focus := in.mux == nil || in.mux.Focused() == in.rootc
+		if _, err := in.startRoot(next, focus); err != nil {
+			in.log.Printf("root system: %v", err)
+		}
+	})
+}
+
+// currentServer is the server the running root came from (rootsys.ServerFile).
+func currentServer() string {
+	b, _ := os.ReadFile(rootsys.ServerFile)
+	return strings.TrimSpace(string(b))
 }
 
 var (

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/blockid"
+	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/guard"
 	"golang.org/x/sys/unix"
 )
@@ -155,21 +156,26 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		if err := modprobe("9p", "9pnet_fd"); err != nil {
 			return sourceErr("venti=%s: the 9P modules: %v", s.Venti, err)
 		}
-		ips, err := net.LookupHost(s.Venti.Host)
-		if err != nil || len(ips) == 0 {
-			return sourceErr("venti=%s: cannot resolve %s: %v", s.Venti, s.Venti.Host, err)
-		}
 		// Reach the server first: a refused connection is a clear message, while
 		// the kernel's mount only says "connection refused" or hangs in SYN retries.
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ips[0], fmt.Sprint(s.Venti.Port)), 10*time.Second)
+		list := s.Servers
+		if len(list) == 0 {
+			list = []string{s.Venti.String()}
+		}
+		d, ip, err := firstAnswering("the 9P server", list, func(x string) (string, int, error) {
+			d, err := bootvar.ParseDial(x)
+			return d.Host, d.Port, err
+		}, answers9P, log)
 		if err != nil {
-			return sourceErr("venti=%s: cannot reach the 9P server: %v (is the network up? see ip=)", s.Venti, err)
+			return sourceErr("venti=%s: %v (is the network up? see ip=)", strings.Join(list, ","), err)
 		}
-		c.Close()
-		if err := unix.Mount(ips[0], target, "9p", s.Flags, s.Data); err != nil {
-			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", s.Venti, err, s.Aname, s.Data)
+		dial, _ := bootvar.ParseDial(d)
+		data := withOption(s.Data, "port", fmt.Sprint(dial.Port))
+		if err := unix.Mount(ip, target, "9p", s.Flags, data); err != nil {
+			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", d, err, s.Aname, data)
 		}
-		log(fmt.Sprintf("mounted 9p from %s", s.Venti))
+		writeServer(d)
+		log(fmt.Sprintf("mounted 9p from %s", d))
 		return nil
 	case VirtFS:
 		if err := modprobe("9p", "9pnet_virtio"); err != nil {
@@ -188,27 +194,98 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		if err := modprobe("nfs", "nfsv4"); err != nil {
 			log(fmt.Sprintf("modules for nfs: %v", err))
 		}
-		ips, err := net.LookupHost(s.NFSServer)
-		if err != nil || len(ips) == 0 {
-			return sourceErr("root=%s: cannot resolve %s: %v", s.Spec, s.NFSServer, err)
+		list := s.Servers
+		if len(list) == 0 {
+			list = []string{s.NFSServer}
 		}
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ips[0], fmt.Sprint(s.NFSPort)), 10*time.Second)
+		vers := uint32(4)
+		if s.FSType == "nfs" {
+			vers = 3
+		}
+		server, ip, err := firstAnswering("the NFS server", list, func(x string) (string, int, error) { return x, s.NFSPort, nil },
+			func(c net.Conn, d time.Duration) error { return answersNFS(c, vers, d) }, log)
 		if err != nil {
-			return sourceErr("root=%s: cannot reach the NFS server at %s port %d: %v (is the network up? see ip=)", s.Spec, ips[0], s.NFSPort, err)
+			return sourceErr("root=%s: %v (is the network up? see ip=)", s.Spec, err)
 		}
-		c.Close()
-		data := s.Data + ",addr=" + ips[0]
-		if err := unix.Mount(s.NFSServer+":"+s.NFSPath, target, s.FSType, s.Flags, data); err != nil {
+		spec := server + ":" + s.NFSPath
+		data := s.Data + ",addr=" + ip
+		if err := unix.Mount(spec, target, s.FSType, s.Flags, data); err != nil {
 			hint := ""
 			if errors.Is(err, unix.ENOENT) {
 				hint = " (no such export: for NFSv4 the path is the server's pseudo path)"
 			}
-			return sourceErr("root=%s: NFS mount failed: %v%s (options %s)", s.Spec, err, hint, data)
+			return sourceErr("root=%s: NFS mount failed: %v%s (options %s)", spec, err, hint, data)
 		}
-		log(fmt.Sprintf("mounted %s from %s", s.FSType, s.Spec))
+		writeServer(server)
+		log(fmt.Sprintf("mounted %s from %s", s.FSType, spec))
 		return nil
 	}
 	return sourceErr("no root configured (set root= or venti=)")
+}
+
+// ServerFile names the server of the list the running root came from, for PID 1
+// (rootctl status, failover). The child writes it before the pivot, while it still
+// sees the admin's /run/ants.
+const ServerFile = "/run/ants/root.server"
+
+func writeServer(s string) { os.WriteFile(ServerFile, []byte(s+"\n"), 0o644) }
+
+// firstAnswering returns the first server of list that answers (takes a TCP
+// connection and replies to answer's request), with its address: a short timeout
+// per server when there are several, so a dead one costs seconds; each that does
+// not answer is said.
+func firstAnswering(what string, list []string, hostPort func(string) (string, int, error), answer func(net.Conn, time.Duration) error, log func(string)) (string, string, error) {
+	timeout := 10 * time.Second
+	if len(list) > 1 {
+		timeout = 3 * time.Second
+	}
+	var errs, bare []string
+	for _, x := range list {
+		host, port, err := hostPort(x)
+		if err != nil {
+			errs, bare = append(errs, fmt.Sprintf("%s: %v", x, err)), append(bare, err.Error())
+			continue
+		}
+		ips, err := net.LookupHost(host)
+		if err != nil || len(ips) == 0 {
+			errs = append(errs, fmt.Sprintf("%s: cannot resolve %s: %v", x, host, err))
+			bare = append(bare, fmt.Sprintf("cannot resolve %s: %v", host, err))
+			log(fmt.Sprintf("server %s: cannot resolve %s", x, host))
+			continue
+		}
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ips[0], fmt.Sprint(port)), timeout)
+		if err == nil && answer != nil {
+			err = answer(c, timeout)
+			if err != nil {
+				c.Close()
+			}
+		}
+		if err != nil {
+			errs, bare = append(errs, fmt.Sprintf("%s: %v", x, err)), append(bare, err.Error())
+			if len(list) > 1 {
+				log(fmt.Sprintf("server %s does not answer (%v); trying the next", x, err))
+			}
+			continue
+		}
+		c.Close()
+		return x, ips[0], nil
+	}
+	if len(list) == 1 {
+		return "", "", fmt.Errorf("cannot reach %s: %s", what, bare[0])
+	}
+	return "", "", fmt.Errorf("no %s of the %d answers: %s", what, len(list), strings.Join(errs, "; "))
+}
+
+// withOption sets key=value in a comma-separated option list.
+func withOption(data, key, value string) string {
+	opts := strings.Split(data, ",")
+	for i, o := range opts {
+		if strings.HasPrefix(o, key+"=") {
+			opts[i] = key + "=" + value
+			return strings.Join(opts, ",")
+		}
+	}
+	return strings.Join(append(opts, key+"="+value), ",")
 }
 
 // Where the overlay's layers are, in the root child's mount namespace only.

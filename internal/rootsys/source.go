@@ -30,11 +30,15 @@ type Source struct {
 	Flags  uintptr
 	Data   string
 	Venti  bootvar.Dial
-	Aname  string
-	Wait   bool          // rootwait: wait for the device for ever
-	Delay  time.Duration // rootdelay
-	Init   string
-	Args   []string
+	// Servers are the network root's servers in the order they are tried: venti's
+	// dial strings for 9P, the server names for NFS. The first that answers is
+	// used; failover puts the next one first.
+	Servers []string
+	Aname   string
+	Wait    bool          // rootwait: wait for the device for ever
+	Delay   time.Duration // rootdelay
+	Init    string
+	Args    []string
 	// Full (ants.rootpriv=full) gives a trusted root the machine back: the
 	// kernel's devtmpfs as /dev, writable /proc/sys and /sys, every capability.
 	// Otherwise the root is contained (docs/security.md).
@@ -124,9 +128,13 @@ func FromVars(get func(string) string) (Source, error) {
 		if venti == "" {
 			return s, fmt.Errorf("root=9p needs venti=tcp!HOST!PORT (the 9P server)")
 		}
-		d, err := bootvar.ParseDial(venti)
+		ds, err := bootvar.ParseDials(venti)
 		if err != nil {
 			return s, fmt.Errorf("venti: %v", err)
+		}
+		d := ds[0]
+		for _, x := range ds {
+			s.Servers = append(s.Servers, x.String())
 		}
 		s.Kind, s.Venti, s.FSType = NineP, d, "9p"
 		opts := []string{"trans=tcp", "port=" + strconv.Itoa(d.Port), "version=9p2000.L", "msize=65536", "access=client"}
@@ -194,6 +202,13 @@ func (s *Source) nfs(root, nfsroot, ip string, data []string) error {
 	if !strings.HasPrefix(path, "/") {
 		return fmt.Errorf("the NFS path %q must start with /", path)
 	}
+	for _, h := range strings.Split(server, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			return fmt.Errorf("the NFS server list %q has an empty name", server)
+		}
+		s.Servers = append(s.Servers, h)
+	}
+	server = s.Servers[0]
 	s.Kind, s.Spec, s.NFSServer, s.NFSPath, s.NFSPort = NFS, server+":"+path, server, path, 2049
 	vers := "4.1"
 	var extra []string
@@ -280,4 +295,35 @@ func mountFlag(w string) (uintptr, bool) {
 		return unix.MS_SYNCHRONOUS, true
 	}
 	return 0, false
+}
+
+// Next is s with its server list turned so that the server after current comes
+// first (failover); current "" or not in the list turns it by one.
+func (s Source) Next(current string) Source {
+	if len(s.Servers) < 2 {
+		return s
+	}
+	i := 0
+	for j, x := range s.Servers {
+		if x == current {
+			i = j
+		}
+	}
+	n := append(append([]string{}, s.Servers[i+1:]...), s.Servers[:i+1]...)
+	return s.withServers(n)
+}
+
+// withServers sets the list and the first server as the one named.
+func (s Source) withServers(list []string) Source {
+	s.Servers = list
+	switch s.Kind {
+	case NineP:
+		if d, err := bootvar.ParseDial(list[0]); err == nil {
+			s.Venti = d
+		}
+	case NFS:
+		s.NFSServer = list[0]
+		s.Spec = list[0] + ":" + s.NFSPath
+	}
+	return s
 }

@@ -107,3 +107,53 @@ func TestString(t *testing.T) {
 		t.Errorf("String() = %q", got)
 	}
 }
+
+func TestServerLists(t *testing.T) {
+	s, err := FromVars(vars("venti", "tcp!a!564,tcp!b!5640,c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.Servers, " "); got != "tcp!a!564 tcp!b!5640 tcp!c!564" || s.Venti.Host != "a" {
+		t.Fatalf("servers %q, venti %v", got, s.Venti)
+	}
+	n := s.Next("tcp!a!564")
+	if got := strings.Join(n.Servers, " "); got != "tcp!b!5640 tcp!c!564 tcp!a!564" || n.Venti.Host != "b" || n.Venti.Port != 5640 {
+		t.Errorf("Next(a): servers %q, venti %v", got, n.Venti)
+	}
+	if got := strings.Join(s.Next("tcp!c!564").Servers, " "); got != "tcp!a!564 tcp!b!5640 tcp!c!564" {
+		t.Errorf("Next(c) = %q, want the list from a again", got)
+	}
+	if got := strings.Join(s.Next("").Servers, " "); got != "tcp!b!5640 tcp!c!564 tcp!a!564" {
+		t.Errorf("Next(\"\") = %q", got)
+	}
+	if one := (Source{Kind: NineP, Servers: []string{"tcp!a!1"}}).Next("tcp!a!1"); len(one.Servers) != 1 {
+		t.Errorf("a list of one turned into %q", one.Servers)
+	}
+	nfs, err := FromVars(vars("root", "nfs4:s1,s2:/export"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nfs.NFSServer != "s1" || strings.Join(nfs.Servers, " ") != "s1 s2" {
+		t.Errorf("nfs list: %q first %q", nfs.Servers, nfs.NFSServer)
+	}
+	if m := nfs.Next("s1"); m.NFSServer != "s2" || m.Spec != "s2:/export" {
+		t.Errorf("nfs Next: %q %q", m.NFSServer, m.Spec)
+	}
+	if _, err := FromVars(vars("venti", "tcp!a!564,,b")); err == nil || !strings.Contains(err.Error(), "server 2 of the list") {
+		t.Errorf("an empty entry: %v", err)
+	}
+	if _, err := FromVars(vars("root", "nfs:a,,b:/x")); err == nil {
+		t.Errorf("an empty NFS server was taken")
+	}
+}
+
+func TestWithOption(t *testing.T) {
+	for _, tc := range [][3]string{
+		{"trans=tcp,port=564,msize=1", "5640", "trans=tcp,port=5640,msize=1"},
+		{"trans=tcp", "1", "trans=tcp,port=1"},
+	} {
+		if got := withOption(tc[0], "port", tc[1]); got != tc[2] {
+			t.Errorf("withOption(%q) = %q, want %q", tc[0], got, tc[2])
+		}
+	}
+}

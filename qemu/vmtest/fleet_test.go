@@ -1,0 +1,60 @@
+//go:build !race
+
+package vmtest
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ants/ants/internal/qemu"
+)
+
+// replicas starts two 9P servers exporting one tree (replicas, as a fleet has
+// them: one path, so one ants.aname), reached by the guest at 10.0.2.100 and
+// 10.0.2.101, and returns them with the kernel command line words for both.
+func replicas(t *testing.T) (d1, d2 *qemu.Diod, words string, nic []string) {
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	d1, d2 = qemu.StartDiod(t, dir), qemu.StartDiod(t, dir)
+	nic = d1.GuestFwd("10.0.2.100")
+	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
+	return d1, d2, "venti=tcp!10.0.2.100!564,tcp!10.0.2.101!564 ants.aname=" + dir, nic
+}
+
+// TestVentiListFirstAnswering: with the first server of venti='s list dead at
+// boot (its address still takes connections: QEMU's relay does), the root comes
+// from the second; rootctl status shows the list and the server in use.
+func TestVentiListFirstAnswering(t *testing.T) {
+	t.Parallel()
+	d1, _, words, nic := replicas(t)
+	d1.Kill(t)
+	vm := boot(t, qemu.Options{Append: words, Args: nic})
+	vm.Expect(`server tcp!10\.0\.2\.100!564 does not answer`, bootTimeout)
+	vm.Expect(`demo root: up`, bootTimeout)
+	toAdmin(t, vm, `ants% `)
+	contains(t, "status", vm.Run("rootctl status", `ants% `, cmdTimeout),
+		"servers: tcp!10.0.2.100!564 tcp!10.0.2.101!564", "server: tcp!10.0.2.101!564")
+}
+
+// TestFailover: ants.onroothang=failover moves a root whose server froze to the
+// next server of the list with no key pressed, and says so on the console.
+func TestFailover(t *testing.T) {
+	t.Parallel()
+	d1, _, words, nic := replicas(t)
+	vm := boot(t, qemu.Options{Append: words + " ants.watchdog=2 ants.hangafter=4 ants.onroothang=failover", Args: nic})
+	vm.Expect(`demo root: up`, bootTimeout)
+	vm.Line("")
+	vm.Expect(`demo# `, cmdTimeout)
+	start := time.Now()
+	d1.Stop(t)
+	vm.Line("ls /etc")
+	vm.Expect(`root not responding`, cmdTimeout)
+	vm.Expect(`root system: not responding for \d+s; failing over to tcp!10\.0\.2\.101!564 \(ants\.onroothang=failover\)`, 60*time.Second)
+	vm.Expect(`demo root: up`, 60*time.Second)
+	t.Logf("the new root was up %v after the server froze", time.Since(start).Round(time.Second))
+	if n := strings.Count(vm.Output(), "init started"); n != 1 {
+		t.Errorf("the machine booted %d times", n)
+	}
+	toAdmin(t, vm, `ants% `)
+	contains(t, "status", vm.Run("rootctl status", `ants% `, cmdTimeout), "server: tcp!10.0.2.101!564", "responding: yes")
+}
