@@ -13,7 +13,7 @@ APPEND ?=
 INITRAMFS := $(BUILD)/initramfs.cpio
 SOURCES := $(shell find cmds internal initramfs bootscripts ramfs-skel -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: all deps testdeps run test unit vmtest fuzzboot bench clean
+.PHONY: all deps testdeps mediadeps usb pxe run test unit vmtest fuzzboot bench clean
 
 all: $(BUILD)/vmlinuz $(INITRAMFS)
 
@@ -22,6 +22,9 @@ deps:
 
 testdeps:
 	@qemu/install-deps.sh test
+
+mediadeps:
+	@qemu/install-deps.sh media
 
 $(KERNEL_DIR)/vmlinuz: | deps
 	qemu/fetch-kernel.sh $(KERNEL_DIR)
@@ -46,6 +49,25 @@ $(DEMODISK): | deps
 
 run: all deps $(DEMODISK)
 	ANTS_DISK=$(DEMODISK) qemu/run.sh $(BUILD)/vmlinuz $(INITRAMFS) root=LABEL=demoroot rootwait $(APPEND)
+
+# Boot media for real machines (docs/baremetal.md), with this default kernel command
+# line: the admin shell on the screen and on the first serial port (the last console=
+# is /dev/console). APPEND adds words. MEDIA_KERNEL, MEDIA_INITRD, USB_IMG and PXE_DIR
+# build media from another image or elsewhere (the VM tests do).
+MEDIA_CMDLINE ?= console=tty0 console=ttyS0,115200
+MEDIA_KERNEL ?= $(BUILD)/vmlinuz
+MEDIA_INITRD ?= $(INITRAMFS)
+USB_IMG ?= $(BUILD)/ants-usb.img
+PXE_DIR ?= $(BUILD)/pxe
+
+# usb: a UEFI stick image (GPT, an EFI system partition with systemd-boot; the command
+# line in loader/entries/ants.conf on it). Write it with dd; no root needed to build it.
+usb: $(MEDIA_KERNEL) $(MEDIA_INITRD) | mediadeps
+	qemu/mkusb.sh $(MEDIA_KERNEL) $(MEDIA_INITRD) $(USB_IMG) $(MEDIA_CMDLINE) $(APPEND)
+
+# pxe: a directory to serve by TFTP or HTTP: the kernel, the initramfs and ants.ipxe.
+pxe: $(MEDIA_KERNEL) $(MEDIA_INITRD)
+	qemu/mkpxe.sh $(MEDIA_KERNEL) $(MEDIA_INITRD) $(PXE_DIR) $(MEDIA_CMDLINE) $(APPEND)
 
 # unit: pure Go tests and host tests (those needing root skip without it).
 unit:
@@ -74,4 +96,4 @@ test: unit vmtest
 	$(MAKE) bench QUICK=1
 
 clean:
-	rm -rf $(BUILD)/work $(BUILD)/bin $(INITRAMFS) $(BUILD)/vmlinuz $(BUILD)/vmlogs $(DEMODISK)
+	rm -rf $(BUILD)/work $(BUILD)/bin $(INITRAMFS) $(BUILD)/vmlinuz $(BUILD)/vmlogs $(DEMODISK) $(BUILD)/ants-usb.img $(BUILD)/pxe

@@ -1,7 +1,9 @@
 #!/bin/sh
-# install-deps.sh [test]: install, from Debian's archive, what building and running
-# ants needs and this machine lacks (QEMU, kmod's depmod, e2fsprogs, fdisk); with
-# "test", also what the tests need (diod, busybox-static for its nc, debootstrap).
+# install-deps.sh [test|media]: install, from Debian's archive, what building and
+# running ants needs and this machine lacks (QEMU, kmod's depmod, e2fsprogs, fdisk);
+# with "media", also what make usb needs (systemd-boot-efi, mtools, dosfstools); with
+# "test", that and what the tests need (diod and nfs-ganesha, busybox-static for its
+# nc, debootstrap, the firmware: ovmf for UEFI, ipxe-qemu for network boot).
 set -eu
 need=""
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
@@ -9,8 +11,16 @@ command -v depmod >/dev/null 2>&1 || [ -x /usr/sbin/depmod ] || [ -x /sbin/depmo
 command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || need="$need e2fsprogs"
 command -v dpkg-deb >/dev/null 2>&1 || need="$need dpkg"
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || [ -x /sbin/sfdisk ] || need="$need fdisk"
+if [ "${1:-}" = test ] || [ "${1:-}" = media ]; then
+	[ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || need="$need systemd-boot-efi"
+	command -v mcopy >/dev/null 2>&1 || need="$need mtools"
+	command -v mkfs.vfat >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.vfat ] || [ -x /sbin/mkfs.vfat ] || need="$need dosfstools"
+fi
 if [ "${1:-}" = test ]; then
+	[ -f /usr/share/ovmf/OVMF.fd ] || need="$need ovmf"
+	[ -f /usr/lib/ipxe/qemu/efi-virtio.rom ] || need="$need ipxe-qemu"
 	command -v diod >/dev/null 2>&1 || [ -x /usr/sbin/diod ] || need="$need diod"
+	command -v ganesha.nfsd >/dev/null 2>&1 || need="$need nfs-ganesha nfs-ganesha-vfs"
 	[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need="$need busybox-static"
 	command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need="$need debootstrap"
 fi

@@ -28,6 +28,12 @@ type Options struct {
 	// TCG's CPU has no RDRAND, so without it the guest kernel's CRNG may not
 	// be ready for minutes, and the boot path must not wait for it.
 	Rng bool
+	// Name tells this VM's console log from the others of one test (TEST-NAME.log).
+	Name string
+	// NoKernel boots through the firmware, from a disk or the network in Args
+	// (the boot media of make usb and make pxe): no -kernel, -initrd or -append,
+	// so Kernel, Initrd and Append are unused.
+	NoKernel bool
 }
 
 // VM is a running QEMU with its serial console on our pipes.
@@ -92,9 +98,11 @@ func Start(t testing.TB, o Options) *VM {
 	}
 	args := []string{
 		"-accel", "tcg", "-m", fmt.Sprint(o.MemMiB), "-smp", "1",
-		"-kernel", o.Kernel, "-initrd", o.Initrd,
-		"-append", strings.TrimSpace("console=ttyS0 quiet " + o.Append),
 		"-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+	}
+	if !o.NoKernel {
+		args = append(args, "-kernel", o.Kernel, "-initrd", o.Initrd,
+			"-append", strings.TrimSpace("console=ttyS0 quiet "+o.Append))
 	}
 	if !hasNIC(o.Args) {
 		args = append(args, "-nic", "none")
@@ -106,7 +114,11 @@ func Start(t testing.TB, o Options) *VM {
 	vm := &VM{t: t, changed: make(chan struct{}, 1), exited: make(chan struct{})}
 	logDir := filepath.Join(Root(), "build/vmlogs")
 	os.MkdirAll(logDir, 0o755)
-	vm.logPath = filepath.Join(logDir, strings.ReplaceAll(t.Name(), "/", "_")+".log")
+	logName := strings.ReplaceAll(t.Name(), "/", "_")
+	if o.Name != "" {
+		logName += "-" + o.Name
+	}
+	vm.logPath = filepath.Join(logDir, logName+".log")
 	vm.log, _ = os.Create(vm.logPath)
 	if vm.log != nil {
 		fmt.Fprintf(vm.log, "# qemu-system-x86_64 %s\n", strings.Join(args, " "))
