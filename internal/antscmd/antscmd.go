@@ -8,6 +8,7 @@
 //	ants modprobe NAME ... load modules (or aliases) with their dependencies
 //	ants net [IP]          configure the network from ip= (netlink; DHCP)
 //	ants boot              run the boot scripts (PID 1 starts this)
+//	ants netcfg            copy a network root's /cfg/$sysname into the admin namespace
 //	ants sshd [status|start|stop|keys|serve]  the SSH listener (internal/sshd)
 package antscmd
 
@@ -52,6 +53,8 @@ const usage = `usage:
   ants net [IP]          configure the network from ip= (or IP): dhcp, none, or
                          client:server:gw:mask:host:dev:autoconf
   ants boot              run the boot scripts (init does this at boot)
+  ants netcfg            copy a network root's /cfg/$sysname/ (boot.conf, *.sh) from
+                         its server into /cfg/$sysname/ and apply its boot.conf
   ants sshd [status]     the SSH listener: status, start [[ADDR:]PORT], stop, keys (docs/remote.md)`
 
 // Main runs the ants command with args (without "ants").
@@ -84,6 +87,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = probe(args[1:], stdout)
 	case "root-abort":
 		err = rootAbort(args[1:], stdout)
+	case "netcfg":
+		err = netcfg(args[1:], stdout)
+	case "netcfg-fetch":
+		err = netcfgFetch(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -105,7 +112,7 @@ func inProcess(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return 0, false
 	}
 	switch args[1] {
-	case "boot", "root-child", "root-abort", "probe":
+	case "boot", "root-child", "root-abort", "probe", "netcfg-fetch":
 		return 0, false
 	}
 	defer func() {

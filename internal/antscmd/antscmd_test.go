@@ -662,3 +662,25 @@ func TestBootOrder(t *testing.T) {
 		t.Errorf("$out %q, want %q", got, want)
 	}
 }
+
+func TestDHCPSysname(t *testing.T) {
+	dir := t.TempDir()
+	old := Cmdline
+	defer func() { Cmdline = old }()
+	Cmdline = filepath.Join(dir, "cmdline")
+	for _, tc := range []struct {
+		cmdline, cur, host, want string
+	}{
+		{"console=ttyS0", "ants", "gnot1", "gnot1"},
+		{"console=ttyS0", "", "gnot1.lab.example", "gnot1"},
+		{"sysname=mine", "mine", "gnot1", ""},
+		{"console=ttyS0", "chosen", "gnot1", ""},
+		{"console=ttyS0", "ants", "", ""},
+		{"console=ttyS0", "ants", "bad name!", ""},
+	} {
+		os.WriteFile(Cmdline, []byte(tc.cmdline), 0o644)
+		if got := dhcpSysname(map[string]string{"sysname": tc.cur}, tc.host); got != tc.want {
+			t.Errorf("cmdline %q sysname %q host %q: %q, want %q", tc.cmdline, tc.cur, tc.host, got, tc.want)
+		}
+	}
+}

@@ -64,6 +64,11 @@ func netCmd(args []string, out io.Writer) error {
 		via = " via " + res.Gateway.String()
 	}
 	fmt.Fprintf(out, "net: %s %s%s (%s, %d ms)\n", res.Link, res.Addr.String(), via, c.Mode, time.Since(start).Milliseconds())
+	if name := dhcpSysname(envs, res.Hostname); name != "" {
+		if err := bootvar.WriteVar(EnvDir, "sysname", name); err == nil {
+			fmt.Fprintf(out, "net: sysname=%s, the host name DHCP gave\n", name)
+		}
+	}
 	if len(res.DNS) > 0 {
 		var b strings.Builder
 		for _, d := range res.DNS {
@@ -74,4 +79,30 @@ func netCmd(args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// ImageSysname is the sysname the image's /cfg/boot.conf gives (ramfs-skel).
+const ImageSysname = "ants"
+
+// dhcpSysname is the sysname to take from a DHCP host name: only when sysname was
+// not set otherwise, that is, not on the kernel command line and still the image's
+// default (ImageSysname); and only a name sysname takes (a bad one is left).
+func dhcpSysname(envs map[string]string, host string) string {
+	host = strings.TrimSpace(host)
+	if host == "" {
+		return ""
+	}
+	if cur := envs["sysname"]; cur != "" && cur != ImageSysname {
+		return ""
+	}
+	cl, _ := bootvar.ParseCmdline(readCmdline())
+	for _, p := range cl {
+		if p.Key == "sysname" {
+			return ""
+		}
+	}
+	if host, _, _ = strings.Cut(host, "."); bootvar.Validate("sysname", host) != nil {
+		return ""
+	}
+	return host
 }

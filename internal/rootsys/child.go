@@ -228,7 +228,15 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 // sees the admin's /run/ants.
 const ServerFile = "/run/ants/root.server"
 
-func writeServer(s string) { os.WriteFile(ServerFile, []byte(s+"\n"), 0o644) }
+func writeServer(s string) {
+	if recordServer {
+		os.WriteFile(ServerFile, []byte(s+"\n"), 0o644)
+	}
+}
+
+// recordServer is false in a process that mounts a root's tree for another
+// purpose (FetchCfg): the file is the running root's.
+var recordServer = true
 
 // firstAnswering returns the first server of list that answers (takes a TCP
 // connection and replies to answer's request), with its address: a short timeout

@@ -3,6 +3,9 @@
 package vmtest
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +60,46 @@ func TestFailover(t *testing.T) {
 	}
 	toAdmin(t, vm, `ants% `)
 	contains(t, "status", vm.Run("rootctl status", `ants% `, cmdTimeout), "server: tcp!10.0.2.101!564", "responding: yes")
+}
+
+// TestFleet: three machines at once from one NFS export, each with a tmpfs overlay,
+// each named by DHCP (QEMU's hostname=), each running its own /cfg/$sysname script
+// from the server, each keeping its own writes and none reaching the export.
+func TestFleet(t *testing.T) {
+	t.Parallel()
+	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	names := []string{"gnot1", "gnot2", "gnot3"}
+	for i, n := range names {
+		os.MkdirAll(filepath.Join(dir, "cfg", n), 0o755)
+		os.WriteFile(filepath.Join(dir, "cfg", n, "hello.sh"), []byte(fmt.Sprintf("echo \"hello from $sysname on the server: $((40+%d))\"\n", i)), 0o644)
+	}
+	g := qemu.StartGanesha(t, dir)
+	vms := make([]*qemu.VM, len(names))
+	start := time.Now()
+	for i, n := range names {
+		nic := g.GuestFwd("10.0.2.100")
+		nic[1] = strings.Replace(nic[1], "user,restrict=on,", "user,restrict=on,hostname="+n+",", 1)
+		vms[i] = boot(t, qemu.Options{Name: n, Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.overlay=tmpfs:size=32m", Args: nic})
+	}
+	for i, vm := range vms {
+		n := names[i]
+		vm.Expect(`net: sysname=`+n+`, the host name DHCP gave`, bootTimeout)
+		vm.Expect(fmt.Sprintf(`hello from %s on the server: %d`, n, 40+i), bootTimeout)
+		vm.Expect(`demo root: up`, bootTimeout)
+	}
+	t.Logf("three roots up %v after the first QEMU start", time.Since(start).Round(time.Second))
+	for i, vm := range vms {
+		n := names[i]
+		vm.Line("")
+		vm.Expect(`demo# `, cmdTimeout)
+		contains(t, n, vm.Run("echo "+n+" > /root/me; cat /root/me", `demo# `, cmdTimeout), n)
+	}
+	for i, vm := range vms {
+		if out := vm.Run("cat /root/me", `demo# `, cmdTimeout); !strings.Contains(out, names[i]) {
+			t.Errorf("%s reads %q in its own /root/me", names[i], out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "root/me")); err == nil {
+		t.Errorf("a machine's write reached the shared export")
+	}
 }
