@@ -77,6 +77,48 @@ type Mux struct {
 	clients []*Client
 	focus   *Client
 	escape  byte
+	size    unix.Winsize // of the ptys made from now on; zero: DefaultSize
+}
+
+// DefaultSize is the window of a pty when no console reports one (a serial line
+// reports 0x0): 80x24, which pagers and editors want.
+var DefaultSize = unix.Winsize{Row: 24, Col: 80}
+
+// SetSize sets the window size of the ptys made from now on (NewPTY): the
+// consoles' own, such as a VGA text console's 80x25. A zero size means
+// DefaultSize.
+func (m *Mux) SetSize(rows, cols uint16) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.size = unix.Winsize{Row: rows, Col: cols}
+}
+
+// Size is the window size NewPTY gives.
+func (m *Mux) Size() unix.Winsize {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.size.Row == 0 || m.size.Col == 0 {
+		return DefaultSize
+	}
+	return m.size
+}
+
+// ConsoleSize gives the window all the consoles can show, from each one's
+// TIOCGWINSZ: the smallest rows and columns among those that report a size (a VT
+// does; a serial line reports 0x0 and is left out). Zero when none does.
+func ConsoleSize(sizes []unix.Winsize) (rows, cols uint16) {
+	for _, ws := range sizes {
+		if ws.Row == 0 || ws.Col == 0 {
+			continue
+		}
+		if rows == 0 || ws.Row < rows {
+			rows = ws.Row
+		}
+		if cols == 0 || ws.Col < cols {
+			cols = ws.Col
+		}
+	}
+	return rows, cols
 }
 
 // New returns a mux writing to outs with the given escape key. The mux writes to
@@ -184,11 +226,11 @@ func (c *Client) Send(b []byte) {
 	}
 }
 
-// NewPTY makes a pty for the client and attaches its master; the caller gives the
-// returned slave to the child (as its controlling terminal) and closes it after
-// starting the child.
+// NewPTY makes a pty for the client, of the mux's Size, and attaches its master;
+// the caller gives the returned slave to the child (as its controlling terminal)
+// and closes it after starting the child.
 func (c *Client) NewPTY() (*os.File, error) {
-	master, slave, err := OpenPTY()
+	master, slave, err := OpenPTYSize(c.mux.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +241,11 @@ func (c *Client) NewPTY() (*os.File, error) {
 // OpenPTY opens a new pty pair with an 80x24 window (a serial console reports none,
 // and pagers want one).
 func OpenPTY() (master, slave *os.File, err error) {
+	return OpenPTYSize(DefaultSize)
+}
+
+// OpenPTYSize opens a new pty pair with the given window.
+func OpenPTYSize(ws unix.Winsize) (master, slave *os.File, err error) {
 	master, err = os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open /dev/ptmx: %v", err)
@@ -219,7 +266,7 @@ func OpenPTY() (master, slave *os.File, err error) {
 		master.Close()
 		return nil, nil, fmt.Errorf("open %s: %v", name, err)
 	}
-	unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80})
+	unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &ws)
 	return master, slave, nil
 }
 

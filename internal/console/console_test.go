@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // fakeMaster is a client stream: what the mux writes to it is kept in in; Emit
@@ -244,5 +246,39 @@ func TestHadFocus(t *testing.T) {
 	a.Attach(newFake()) // a new shell while the client has the focus
 	if !a.HadFocus() {
 		t.Error("a program attached with the focus on its client: HadFocus false")
+	}
+}
+
+// TestPTYSize: the ptys of a mux get the consoles' size (the smallest any console
+// reports; a serial line's 0x0 does not count), 80x24 when none reports one.
+func TestPTYSize(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		sizes      []unix.Winsize
+		rows, cols uint16
+	}{
+		{"serial only", []unix.Winsize{{}}, 24, 80},
+		{"nothing", nil, 24, 80},
+		{"vga and serial", []unix.Winsize{{Row: 25, Col: 80}, {}}, 25, 80},
+		{"two vts", []unix.Winsize{{Row: 48, Col: 128}, {Row: 30, Col: 160}}, 30, 128},
+		{"half a size", []unix.Winsize{{Row: 40}}, 24, 80},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New([]io.Writer{&syncBuf{}}, 0)
+			m.SetSize(ConsoleSize(tc.sizes))
+			c := m.Client("admin shell", 'a')
+			slave, err := c.NewPTY()
+			if err != nil {
+				t.Skipf("no ptys here: %v", err)
+			}
+			defer slave.Close()
+			ws, err := unix.IoctlGetWinsize(int(slave.Fd()), unix.TIOCGWINSZ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ws.Row != tc.rows || ws.Col != tc.cols {
+				t.Errorf("pty %dx%d, want %dx%d", ws.Row, ws.Col, tc.rows, tc.cols)
+			}
+		})
 	}
 }

@@ -108,3 +108,10 @@ func (l *Log) Step(what string) func(err error) {
 		l.Printf("%s (%d ms)", what, ms)
 	}
 }
+
+// SetConsole replaces the console the log writes to (it must not block either).
+func (l *Log) SetConsole(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.Console = w
+}

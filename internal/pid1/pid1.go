@@ -171,6 +171,7 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	in.log.Printf("boot variables in %s: %s", EnvDir, strings.Join(vars.CmdlineWords(), " "))
 	setupCgroups(in)
 	go in.safe("control socket", in.serveCtl)
+	go in.safe("power button", in.watchPowerButton) // button.go
 	// The boot scripts, then the root, run beside Main, which goes on to
 	// superviseForever: a script that hangs holds neither a power signal nor a
 	// new admin shell.
@@ -365,6 +366,7 @@ func (in *Init) startMux(escape string) {
 	var outs []io.Writer
 	var devs []console.Device
 	var ins []*os.File
+	var sizes []unix.Winsize
 	logTTY := ConsoleTTY()
 	for _, name := range ConsoleTTYs() {
 		f, err := openConsoleDev(name)
@@ -393,12 +395,21 @@ func (in *Init) startMux(escape string) {
 		})
 		outs = append(outs, q)
 		ins = append(ins, f)
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
+			sizes = append(sizes, *ws) // a VT's text size; a serial line's 0x0
+		}
 	}
 	if len(outs) == 0 {
 		in.log.Printf("init: no console for the multiplexer; children get the console itself")
 		return
 	}
 	in.mux = console.New(outs, esc)
+	in.mux.SetSize(console.ConsoleSize(sizes))
+	if len(outs) > 1 {
+		// PID 1's log goes to every console (console=tty0 console=ttyS0), as the
+		// kernel's messages do, not only to the one /dev/console writes to.
+		in.log.SetConsole(io.MultiWriter(outs...))
+	}
 	in.boot = in.mux.Client("boot scripts", 'b')
 	in.admin = in.mux.Client("admin shell", 'a')
 	in.rootc = in.mux.Client("root console", 'r')
@@ -420,7 +431,27 @@ func openConsoleDev(name string) (*os.File, error) {
 	if err := rawInput(int(f.Fd())); err != nil {
 		return f, err
 	}
+	vtKeyboard(int(f.Fd()))
 	return f, nil
+}
+
+// vtKeyboard gives a virtual terminal's keyboard back its translated mode when
+// it is raw or off (an X server or a program that died with it so leaves it):
+// then keys arrive as scancodes or not at all, and the escape key would not work
+// from the keyboard. A serial line is no VT (KDGKBMODE fails) and is left alone.
+func vtKeyboard(fd int) {
+	// linux/kd.h; x/sys/unix has none of them.
+	const (
+		kdGKBMode = 0x4b44
+		kdSKBMode = 0x4b45
+		kXlate    = 1
+		kUnicode  = 3
+	)
+	mode, err := unix.IoctlGetInt(fd, kdGKBMode)
+	if err != nil || mode == kXlate || mode == kUnicode {
+		return
+	}
+	unix.IoctlSetInt(fd, kdSKBMode, kUnicode)
 }
 
 // rawInput sets a console raw (no echo, no line editing, no signals, no output
