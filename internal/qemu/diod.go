@@ -2,7 +2,6 @@ package qemu
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,37 +27,12 @@ func StartDiod(t testing.TB, dir string) *Diod {
 			t.Fatalf("diod is not installed (apt-get install diod)")
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freePort(t)
 	d := &Diod{Port: port, Export: dir, Log: filepath.Join(t.TempDir(), "diod.log")}
 	d.cmd = exec.Command("diod", "-f", "-n", "-l", fmt.Sprintf("127.0.0.1:%d", port), "-e", dir, "-L", d.Log, "-c", "/dev/null")
 	d.cmd.Env = append(os.Environ(), "PATH=/usr/sbin:/usr/bin:/sbin:/bin")
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("starting diod: %v", err)
-	}
-	t.Cleanup(func() {
-		d.cmd.Process.Kill()
-		d.cmd.Wait()
-		if t.Failed() {
-			if b, err := os.ReadFile(d.Log); err == nil {
-				t.Logf("diod log:\n%s", b)
-			}
-		}
-	})
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return d
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("diod did not listen on 127.0.0.1:%d", port)
-	return nil
+	startServer(t, "diod", d.cmd, port, d.Log, 5*time.Second)
+	return d
 }
 
 // GuestFwd is the QEMU NIC argument that gives the guest user networking, closed to

@@ -2,7 +2,6 @@ package qemu
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,12 +29,7 @@ func StartGanesha(t testing.TB, dir string) *Ganesha {
 	if err != nil {
 		t.Fatalf("nfs-ganesha is not installed (apt-get install nfs-ganesha nfs-ganesha-vfs)")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freePort(t)
 	tmp := t.TempDir()
 	g := &Ganesha{Port: port, Export: dir, Pseudo: "/export", Log: filepath.Join(tmp, "ganesha.log")}
 	conf := filepath.Join(tmp, "ganesha.conf")
@@ -49,30 +43,9 @@ LOG { Default_Log_Level = WARN; }
 		t.Fatal(err)
 	}
 	g.cmd = exec.Command(bin, "-F", "-f", conf, "-L", g.Log, "-p", filepath.Join(tmp, "ganesha.pid"))
-	g.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := g.cmd.Start(); err != nil {
-		t.Fatalf("starting ganesha.nfsd: %v", err)
-	}
-	t.Cleanup(func() {
-		g.cmd.Process.Signal(syscall.SIGCONT)
-		g.cmd.Process.Kill()
-		g.cmd.Wait()
-		if t.Failed() {
-			if b, err := os.ReadFile(g.Log); err == nil {
-				t.Logf("ganesha log:\n%s", b)
-			}
-		}
-	})
 	// It takes a few seconds to listen.
-	for i := 0; i < 300; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return g
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("ganesha.nfsd did not listen on 127.0.0.1:%d; log %s", port, g.Log)
-	return nil
+	startServer(t, "ganesha.nfsd", g.cmd, port, g.Log, 30*time.Second)
+	return g
 }
 
 // GuestFwd is the QEMU NIC argument that gives the guest user networking, closed to

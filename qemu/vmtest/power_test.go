@@ -3,10 +3,6 @@
 package vmtest
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,44 +95,12 @@ func TestPowerOffHungNinePRoot(t *testing.T) {
 	t.Logf("power-off with a hung 9P root: %v", time.Since(start).Round(time.Second))
 }
 
-// qmp sends one QMP command to QEMU's monitor socket.
+// qmp sends one QMP command to QEMU's monitor socket, in a session of its own.
 func qmp(t *testing.T, sock string, cmd map[string]any) {
 	t.Helper()
-	var c net.Conn
-	var err error
-	for i := 0; i < 50; i++ {
-		if c, err = net.Dial("unix", sock); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("QMP socket %s: %v", sock, err)
-	}
-	defer c.Close()
-	r := bufio.NewReader(c)
-	line := func() string {
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		s, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("QMP: %v", err)
-		}
-		return s
-	}
-	line() // the greeting
-	for _, m := range []map[string]any{{"execute": "qmp_capabilities"}, cmd} {
-		b, _ := json.Marshal(m)
-		fmt.Fprintf(c, "%s\n", b)
-		for {
-			s := line()
-			if strings.Contains(s, `"return"`) {
-				break
-			}
-			if strings.Contains(s, `"error"`) {
-				t.Fatalf("QMP %s: %s", b, s)
-			}
-		}
-	}
+	q := dialQMP(t, sock)
+	q.do(cmd)
+	q.c.Close()
 }
 
 // TestCtrlAltDel: Ctrl-Alt-Del on the PC keyboard reboots in order (QEMU's
