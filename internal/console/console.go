@@ -1,9 +1,10 @@
 // Package console is the console multiplexer of PID 1: it owns the real console(s)
-// and gives each client (the boot runner, the admin shell, the root system) a pty of
-// its own. One client has the focus and talks to the console; the others' output is
-// kept in a ring buffer and shown when they get the focus back. An escape key (Ctrl-]
-// by default) and a command key switch the focus, whatever the clients are doing: the
-// mux is goroutines in PID 1 and never waits for a client.
+// and gives each client (the boot runner, the admin shell, the root system, the
+// hubs of hub new) a pty of its own. One client has the focus and talks to the
+// console; every client's output is kept in a backlog (hub.go), and what the
+// console did not show is shown when the client gets the focus back. An escape key
+// (Ctrl-] by default) and a command key switch the focus, whatever the clients are
+// doing: the mux is goroutines in PID 1 and never waits for a client.
 package console
 
 import (
@@ -52,19 +53,24 @@ func KeyName(b byte) string {
 	return string(rune(b))
 }
 
-// RingSize is how much unseen output a client keeps.
+// RingSize is how much of its output a client keeps (its backlog): what the
+// console shows when the client gets the focus back, and what `hub log` prints.
 const RingSize = 64 << 10
 
-// Client is one program on the console.
+// Client is one program on the console, and a hub (hub.go): its output goes to
+// the consoles while it has the focus, to its backlog always, and to every
+// viewer attached from elsewhere (hub attach).
 type Client struct {
 	Name string // "admin shell", "root console"
-	Key  byte   // its command key after the escape: 'a', 'r'
+	Key  byte   // its command key after the escape: 'a', 'r'; 0 for none
+	Hub  string // its hub name: "admin", "root"
 
-	mux    *Mux
-	master io.ReadWriteCloser // the pty master (or any stream in tests)
-	ring   []byte             // output while not focused
-	lost   int                // bytes that fell out of the ring
-	spoke  chan struct{}      // closed at the first output of the attached stream
+	mux     *Mux
+	master  io.ReadWriteCloser // the pty master (or any stream in tests)
+	backlog []byte             // the last RingSize bytes of output
+	unseen  int                // bytes written since the console last showed it
+	spoke   chan struct{}      // closed at the first output of the attached stream
+	hubState
 	// hadFocus: the attached program has had the console since it was attached, so
 	// someone may have typed into it.
 	hadFocus bool
@@ -134,8 +140,15 @@ func New(outs []io.Writer, escape byte) *Mux {
 // Escape returns the escape key.
 func (m *Mux) Escape() byte { return m.escape }
 
-// Client returns the client with the key, creating it.
+// Client returns the client with the key, creating it; its hub name is the first
+// word of name ("admin shell": admin).
 func (m *Mux) Client(name string, key byte) *Client {
+	hub, _, _ := strings.Cut(name, " ")
+	return m.ClientHub(hub, name, key)
+}
+
+// ClientHub returns the client with the key, creating it as hub.
+func (m *Mux) ClientHub(hub, name string, key byte) *Client {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.clients {
@@ -143,10 +156,26 @@ func (m *Mux) Client(name string, key byte) *Client {
 			return c
 		}
 	}
-	c := &Client{Name: name, Key: key, mux: m}
+	return m.addLocked(hub, name, key)
+}
+
+func (m *Mux) addLocked(hub, name string, key byte) *Client {
+	c := &Client{Name: name, Key: key, Hub: hub, mux: m, hubState: hubState{ptyNum: -1, started: time.Now()}}
 	m.clients = append(m.clients, c)
-	sort.Slice(m.clients, func(i, j int) bool { return m.clients[i].Key < m.clients[j].Key })
+	sort.SliceStable(m.clients, func(i, j int) bool { return keyOrder(m.clients[i]) < keyOrder(m.clients[j]) })
 	return c
+}
+
+// keyOrder sorts the console's clients by key: the console's own (letters), the
+// hubs hub new made (digits), those without a key last.
+func keyOrder(c *Client) int {
+	switch {
+	case c.Key == 0:
+		return 1024
+	case c.Key >= '0' && c.Key <= '9':
+		return 512 + int(c.Key)
+	}
+	return int(c.Key)
 }
 
 // Attach connects a stream (a pty master) to the client, replacing an earlier one,
@@ -234,6 +263,13 @@ func (c *Client) NewPTY() (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	n := -1
+	if u, err := unix.IoctlGetUint32(int(master.Fd()), unix.TIOCGPTN); err == nil {
+		n = int(u)
+	}
+	c.mux.mu.Lock()
+	c.ptyNum = n
+	c.mux.mu.Unlock()
 	c.Attach(master)
 	return slave, nil
 }
@@ -270,16 +306,13 @@ func OpenPTYSize(ws unix.Winsize) (master, slave *os.File, err error) {
 	return master, slave, nil
 }
 
-// output handles bytes a client wrote: to the consoles if it has the focus, else to
-// its ring.
+// output handles bytes a client wrote: to its backlog and its viewers, and to the
+// consoles if it has the focus (else they are unseen until it has).
 func (m *Mux) output(c *Client, b []byte) {
 	m.mu.Lock()
+	c.record(b)
 	if m.focus != c {
-		c.ring = append(c.ring, b...)
-		if over := len(c.ring) - RingSize; over > 0 {
-			c.lost += over
-			c.ring = append(c.ring[:0], c.ring[over:]...)
-		}
+		c.unseen += len(b)
 		m.mu.Unlock()
 		return
 	}
@@ -310,8 +343,14 @@ func (m *Mux) Focus(c *Client) {
 	}
 	m.focus = c
 	c.hadFocus = true
-	pending, lost := c.ring, c.lost
-	c.ring, c.lost = nil, 0
+	pending, lost := c.backlog, 0
+	if c.unseen < len(pending) {
+		pending = pending[len(pending)-c.unseen:]
+	} else {
+		lost = c.unseen - len(pending)
+	}
+	pending = append([]byte(nil), pending...)
+	c.unseen = 0
 	outs := m.outs
 	m.mu.Unlock()
 	msg := fmt.Sprintf("\r\n[ants: %s; %s ? for help]\r\n", c.Name, KeyName(m.escape))
@@ -337,7 +376,9 @@ func (m *Mux) Help() string {
 	defer m.mu.Unlock()
 	var keys []string
 	for _, c := range m.clients {
-		keys = append(keys, fmt.Sprintf("%c %s", c.Key, c.Name))
+		if c.Key != 0 {
+			keys = append(keys, fmt.Sprintf("%c %s", c.Key, c.Name))
+		}
 	}
 	e := KeyName(m.escape)
 	return fmt.Sprintf("%s then: %s, l list, ? help, %s sends %s", e, strings.Join(keys, ", "), e, e)
@@ -352,11 +393,11 @@ func (m *Mux) list() string {
 		if c == m.focus {
 			mark = "*"
 		}
-		state := "running"
-		if c.master == nil {
-			state = "not started"
+		key := byte(' ')
+		if c.Key != 0 {
+			key = c.Key
 		}
-		fmt.Fprintf(&b, "%s %c %-13s %s, %d bytes unseen\r\n", mark, c.Key, c.Name, state, len(c.ring))
+		fmt.Fprintf(&b, "%s %c %-13s %s, %d bytes unseen%s\r\n", mark, key, c.Name, c.stateLocked(), min(c.unseen, len(c.backlog)), c.viewersLocked())
 	}
 	return b.String()
 }

@@ -40,6 +40,12 @@ type Queue struct {
 	stalled         bool
 	progress        chan struct{}
 	wait            time.Duration // StallWait; tests change it
+	// notice is the line written after n dropped bytes (DropNotice).
+	notice func(n int) string
+	// closed: Close was called; finished is closed when the drainer has
+	// written the last of it and ended.
+	closed   bool
+	finished chan struct{}
 }
 
 // StallWait is how long a Write waits for the line before it counts as stalled.
@@ -50,9 +56,35 @@ func NewQueue(w io.Writer, limit int) *Queue {
 	if limit <= 0 {
 		limit = QueueSize
 	}
-	q := &Queue{w: w, limit: limit, pending: make(chan struct{}, 1), progress: make(chan struct{}), wait: StallWait}
+	q := &Queue{w: w, limit: limit, pending: make(chan struct{}, 1), progress: make(chan struct{}), wait: StallWait,
+		notice: DropNotice, finished: make(chan struct{})}
 	go q.drain()
 	return q
+}
+
+// NewStream returns a queue for a reader that is not a console line (a hub's
+// client over a socket): its writes never wait, notice writes the line about n
+// dropped bytes, and Close ends it.
+func NewStream(w io.Writer, limit int, notice func(n int) string) *Queue {
+	q := NewQueue(w, limit)
+	q.wait = 0
+	q.notice = notice
+	return q
+}
+
+// Close stops the queue once what is queued is written: later writes are
+// dropped. The channel is closed when the drainer has ended.
+func (q *Queue) Close() <-chan struct{} {
+	q.mu.Lock()
+	if !q.closed {
+		q.closed = true
+		select {
+		case q.pending <- struct{}{}:
+		default:
+		}
+	}
+	q.mu.Unlock()
+	return q.finished
 }
 
 // Write queues b and returns at once; it never fails. What does not fit is
@@ -60,6 +92,10 @@ func NewQueue(w io.Writer, limit int) *Queue {
 // drainer takes it, and the line about the loss sits where the loss is.
 func (q *Queue) Write(b []byte) (int, error) {
 	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return len(b), nil
+	}
 	keep := len(b)
 	if room := q.limit - len(q.buf); keep > room {
 		keep = room
@@ -127,6 +163,7 @@ func DropNotice(n int) string {
 }
 
 func (q *Queue) drain() {
+	defer close(q.finished)
 	var buf []byte
 	for range q.pending {
 		for {
@@ -135,8 +172,12 @@ func (q *Queue) drain() {
 			buf, q.buf = q.buf, buf[:0]
 			lost, w := q.lost, q.w
 			q.lost = 0
+			closed := q.closed
 			q.mu.Unlock()
 			if len(buf) == 0 && lost == 0 {
+				if closed {
+					return
+				}
 				break
 			}
 			// Errors are dropped: a console that fails (EIO after a hangup) until it
@@ -145,7 +186,7 @@ func (q *Queue) drain() {
 				w.Write(buf)
 			}
 			if lost > 0 {
-				io.WriteString(w, DropNotice(lost))
+				io.WriteString(w, q.notice(lost))
 			}
 			q.mu.Lock()
 			q.written += int64(len(buf))

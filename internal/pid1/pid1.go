@@ -192,6 +192,9 @@ func (in *Init) bootAndRoot(vars *bootvar.Set) {
 	} else if !ws.Exited() || ws.ExitStatus() != 0 {
 		in.log.Printf("boot runner %s after %d ms", Describe(ws), time.Since(start).Milliseconds())
 	}
+	if in.mux != nil {
+		in.boot.SetState(Describe(ws))
+	}
 	if in.powerDown.Load() {
 		return // the boot runner ended because the machine is going down
 	}
@@ -414,6 +417,7 @@ func (in *Init) startMux(escape string) {
 	in.admin = in.mux.Client("admin shell", 'a')
 	in.rootc = in.mux.Client("root console", 'r')
 	in.mux.Focus(in.boot)
+	go in.safe("hubs", in.serveHubs) // hubs.go
 	for i, f := range ins {
 		go in.safe("console input", func() { in.mux.ReadForever(devs[i], f) })
 	}
@@ -538,6 +542,9 @@ func (in *Init) run(c *console.Client, path string, args ...string) (unix.WaitSt
 	return <-ch, nil
 }
 
+// childPath is the children's PATH.
+const childPath = "/bbin:/bin:/sbin:/usr/bin:/usr/sbin"
+
 // childEnv is the environment of every child: a clean one, not the kernel's.
 func childEnv() []string {
 	term := os.Getenv("TERM")
@@ -545,7 +552,7 @@ func childEnv() []string {
 		term = "vt100"
 	}
 	return []string{
-		"PATH=/bbin:/bin:/sbin:/usr/bin:/usr/sbin",
+		"PATH=" + childPath,
 		"HOME=/",
 		"TERM=" + term,
 		"ANTS=1",

@@ -142,6 +142,9 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 		r.mntns = f
 	}
 	os.WriteFile(RootPidFile, []byte(fmt.Sprintf("%d\n", pid)), 0o644)
+	if in.mux != nil {
+		in.rootc.Mark("root system %d starting from %s (pid %d)", r.starts, src, pid)
+	}
 	switch {
 	case in.mux == nil:
 		in.log.Printf("root system: starting from %s (pid %d)", src, pid)
@@ -313,7 +316,9 @@ func (in *Init) rootExited(ev rootEvent) {
 			// The dialogue waits for a person: beside the supervise loop, so power
 			// signals and shell restarts are served meanwhile.
 			go in.safe("ask again", func() {
-				in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
+				in.boot.SetState("")
+				ws, _ := in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
+				in.boot.SetState(Describe(ws))
 				if in.powerDown.Load() {
 					return
 				}

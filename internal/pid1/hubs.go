@@ -1,0 +1,146 @@
+package pid1
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/hub"
+	"golang.org/x/sys/unix"
+)
+
+// hubs is PID 1's side of the hub command (internal/hub): the mux's clients are
+// the hubs, and PID 1 starts and kills the programs of those `hub new` makes.
+type hubs struct {
+	in   *Init
+	mu   sync.Mutex
+	pids map[*console.Client]int // running programs of user hubs
+}
+
+// serveHubs listens on hub.Socket, for ever.
+func (in *Init) serveHubs() {
+	if in.mux == nil {
+		return
+	}
+	os.Remove(hub.Socket)
+	l, err := net.Listen("unix", hub.Socket)
+	if err != nil {
+		in.log.Printf("init: hubs: %v", err)
+		return
+	}
+	os.Chmod(hub.Socket, 0o600)
+	h := &hubs{in: in, pids: map[*console.Client]int{}}
+	s := &hub.Server{Reg: h, Log: in.log.Printf}
+	for {
+		err := s.Serve(l)
+		in.log.Printf("init: hubs: %v; serving again in 1 s", err)
+		time.Sleep(time.Second)
+	}
+}
+
+func (h *hubs) Hubs() []console.HubInfo            { return h.in.mux.Hubs() }
+func (h *hubs) Lookup(name string) *console.Client { return h.in.mux.Lookup(name) }
+func (h *hubs) ByTTY(dev uint64) *console.Client   { return h.in.mux.ByTTY(dev) }
+func (h *hubs) Focused() *console.Client           { return h.in.mux.Focused() }
+func (h *hubs) Focus(c *console.Client)            { h.in.mux.Focus(c) }
+
+// New starts argv (none: the admin shell) on a new hub, detached: the console
+// goes on showing what it shows.
+func (h *hubs) New(name string, argv []string) error {
+	path := BinDir + "/antsh"
+	var args []string
+	if len(argv) > 0 {
+		p, err := lookPath(argv[0])
+		if err != nil {
+			return err
+		}
+		path, args = p, argv[1:]
+	}
+	c, err := h.in.mux.NewHub(name)
+	if err != nil {
+		return err
+	}
+	ch, pid, err := h.in.startWith(c, nil, path, args...)
+	if err != nil {
+		h.in.mux.Remove(c)
+		return fmt.Errorf("starting %s: %v", path, err)
+	}
+	h.mu.Lock()
+	h.pids[c] = pid
+	h.mu.Unlock()
+	go h.in.safe("hub "+name, func() {
+		ws := <-ch
+		h.mu.Lock()
+		delete(h.pids, c)
+		h.mu.Unlock()
+		c.SetState(Describe(ws))
+		c.Mark("%s %s", filepath.Base(path), Describe(ws))
+		c.EndViewers("hub %s: %s %s; hub kill %s removes it", name, filepath.Base(path), Describe(ws), name)
+	})
+	return nil
+}
+
+// Kill ends the program of a user hub (SIGHUP to its session, as a terminal
+// hangup does, then SIGKILL after 2 s) and removes the hub.
+func (h *hubs) Kill(name string) error {
+	c := h.in.mux.Lookup(name)
+	if c == nil {
+		return fmt.Errorf("no hub %s; hub lists them", name)
+	}
+	if !isUserHub(h.in.mux, c) {
+		return fmt.Errorf("hub %s is the console's own; it stays (for the root: rootctl stop)", name)
+	}
+	h.mu.Lock()
+	pid, running := h.pids[c]
+	h.mu.Unlock()
+	if running {
+		unix.Kill(-pid, unix.SIGHUP)
+		unix.Kill(-pid, unix.SIGCONT)
+		go func() {
+			time.Sleep(2 * time.Second)
+			h.mu.Lock()
+			_, still := h.pids[c]
+			h.mu.Unlock()
+			if still {
+				unix.Kill(-pid, unix.SIGKILL)
+			}
+		}()
+	}
+	if h.in.mux.Remove(c) {
+		h.in.focusAdmin()
+	}
+	return nil
+}
+
+func isUserHub(m *console.Mux, c *console.Client) bool {
+	for _, i := range m.Hubs() {
+		if i.Name == c.Hub {
+			return i.User
+		}
+	}
+	return false
+}
+
+// lookPath finds a program in the children's PATH (PID 1's own environment is
+// the kernel's, which may have none).
+func lookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		if st, err := os.Stat(name); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("%s: not an executable file", name)
+		}
+		return name, nil
+	}
+	for _, dir := range strings.Split(childPath, ":") {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", errors.New(name + ": command not found in /bbin, /bin, /sbin, /usr/bin or /usr/sbin")
+}
