@@ -1,5 +1,6 @@
 # ants: the admin namespace image. `make` builds it, `make run` boots it in QEMU,
-# `make test` runs every test (unit, host and VM tests).
+# `make test` runs every check and test (vet, gofmt, staticcheck; unit, host and VM
+# tests; the bench's quick run).
 SHELL := /bin/bash
 GO ?= go
 BUILD := build
@@ -13,7 +14,7 @@ APPEND ?=
 INITRAMFS := $(BUILD)/initramfs.cpio
 SOURCES := $(shell find cmds internal initramfs bootscripts ramfs-skel -type f 2>/dev/null) go.mod go.sum
 
-.PHONY: all deps testdeps mediadeps usb pxe run test unit vmtest fuzzboot bench clean
+.PHONY: all deps testdeps mediadeps usb pxe run test check unit vmtest fuzzboot bench clean
 
 all: $(BUILD)/vmlinuz $(INITRAMFS)
 
@@ -69,9 +70,27 @@ usb: $(MEDIA_KERNEL) $(MEDIA_INITRD) | mediadeps
 pxe: $(MEDIA_KERNEL) $(MEDIA_INITRD)
 	qemu/mkpxe.sh $(MEDIA_KERNEL) $(MEDIA_INITRD) $(PXE_DIR) $(MEDIA_CMDLINE) $(APPEND)
 
-# unit: pure Go tests and host tests (those needing root skip without it).
+# check: go vet, gofmt (any file it lists fails the check) and staticcheck with its
+# default checks, pinned in go.mod as a tool (a finding kept on purpose carries a
+# //lint:ignore CHECK reason comment).
+GOFILES = $(shell find . \( -path ./build -o -path ./.git \) -prune -o -name '*.go' -print)
+check:
+	$(GO) vet ./...
+	@echo gofmt -l; out=$$($$($(GO) env GOROOT)/bin/gofmt -l $(GOFILES)) || exit 1; \
+	if [ -n "$$out" ]; then echo "gofmt: not formatted (gofmt -w FILE):"; echo "$$out"; exit 1; fi
+	$(GO) tool staticcheck ./...
+
+# unit: pure Go tests and host tests (those needing root skip without it), and the
+# coverage of each package (a host test's re-executed child counts: testns.KeepCoverage),
+# one line a package: status, package, coverage, time.
 unit:
-	$(GO) test $$($(GO) list ./... | grep -v /qemu/vmtest)
+	@echo '$(GO) test -cover $$($(GO) list ./... | grep -v /qemu/vmtest)'
+	@set -o pipefail; $(GO) test -cover $$($(GO) list ./... | grep -v /qemu/vmtest) 2>&1 | awk -F'\t' '\
+	function short(p) { sub("^github.com/ants/ants/", "", p); return p } \
+	function cov(c) { sub("^coverage: ", "", c); sub(" of statements.*", "", c); sub("\\[no statements\\]", "-", c); return c } \
+	/^ok  \t/ { printf "ok    %-30s %7s  %s\n", short($$2), cov($$4), $$3; next } \
+	/^\t[^\t]+\t\tcoverage:/ { printf "      %-30s %7s  no test files\n", short($$2), "-"; next } \
+	{ print }'
 
 # vmtest: boot the built image in QEMU; two VMs at a time on two cores.
 vmtest: all testdeps
@@ -87,12 +106,13 @@ fuzzboot: all testdeps
 # bench: boot ants, stock u-root and a bare kernel-floor init with the same kernel and
 # compare them (docs/performance.md); JSON in build/bench/. QUICK=1: one boot each,
 # no memory bisection, Debian image or build timing (make test runs it, so the
-# harness cannot rot).
+# harness cannot rot). V=1: the machines' logs too (-v; a failed boot's log is always
+# shown).
 BENCH_N ?= 5
 bench: all testdeps
-	$(GO) run ./qemu/bench -n $(BENCH_N) $(if $(filter 1,$(QUICK)),-quick)
+	$(GO) run ./qemu/bench -n $(BENCH_N) $(if $(filter 1,$(QUICK)),-quick) $(if $(filter 1,$(V)),-v)
 
-test: unit vmtest
+test: check unit vmtest
 	$(MAKE) bench QUICK=1
 
 clean:

@@ -4,37 +4,60 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/ants/ants/internal/listfile"
+	"golang.org/x/mod/modfile"
 )
 
-// TestCommandsAreInTools: every u-root command of the image is imported by tools.go,
-// so that `go mod tidy` keeps what mkuimage needs to build it.
-func TestCommandsAreInTools(t *testing.T) {
+// TestCommandsAreTools: every u-root command of the image is a tool of go.mod, so
+// that `go mod tidy` keeps what mkuimage needs to build it, and every tool is a
+// command of the image, a program the build runs or part of the bench's stock image.
+func TestCommandsAreTools(t *testing.T) {
 	cmds, err := listfile.Read("commands.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := os.ReadFile("../tools.go")
+	data, err := os.ReadFile("../go.mod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	imported := map[string]bool{}
-	for _, m := range regexp.MustCompile(`_ "([^"]+)"`).FindAllStringSubmatch(string(tools), -1) {
-		imported[m[1]] = true
+	mf, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	tools := map[string]bool{}
+	for _, tl := range mf.Tool {
+		tools[tl.Path] = true
+	}
+	inImage := map[string]bool{}
 	for _, c := range cmds {
+		inImage[c] = true
 		if filepath.Dir(filepath.Dir(c)) == "github.com/ants/ants" {
 			if _, err := os.Stat(filepath.Join("..", c[len("github.com/ants/ants/"):])); err != nil {
 				t.Errorf("commands.txt: %s: no such package in the tree", c)
 			}
 			continue
 		}
-		if !imported[c] {
-			t.Errorf("commands.txt: %s is not imported by tools.go", c)
+		if !tools[c] {
+			t.Errorf("commands.txt: %s is not a tool in go.mod", c)
+		}
+	}
+	others := map[string]bool{
+		"github.com/u-root/mkuimage/cmd/mkuimage": true, // builds the image
+		"honnef.co/go/tools/cmd/staticcheck":      true, // make check
+		"github.com/u-root/u-root/cmds/core/init": true, // the bench's stock u-root image
+		"github.com/u-root/u-root/cmds/core/gosh": true,
+	}
+	for p := range tools {
+		if !inImage[p] && !others[p] {
+			t.Errorf("go.mod: tool %s is neither in commands.txt nor used by the build", p)
+		}
+	}
+	for p := range others {
+		if !tools[p] {
+			t.Errorf("go.mod: %s is not a tool", p)
 		}
 	}
 }

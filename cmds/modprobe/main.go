@@ -1,6 +1,8 @@
-// Command modprobe loads kernel modules with their dependencies and softdeps, from
-// the image's modules (zstd-compressed .ko.zst, which u-root's modprobe cannot
-// load); it is `ants modprobe`.
+// Command modprobe loads kernel modules, or the modules of aliases, with their
+// dependencies and softdeps, from the image's modules (zstd-compressed .ko.zst); it
+// is `ants modprobe`. u-root's modprobe (pkg/kmodule) loads .ko.zst too since v0.16,
+// but reads neither modules.alias nor modules.softdep: no `modprobe ALIAS` (device
+// modaliases, as coldplug loads them) and no softdeps.
 package main
 
 import (

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsjoin"
 	"golang.org/x/sys/unix"
 )
@@ -50,8 +51,8 @@ func rootAbort(args []string, out io.Writer) error {
 	}
 	ns := os.NewFile(3, "mntns")
 	return nsjoin.Do(map[string]*os.File{"mnt": ns}, func() error {
-		err := unix.Unmount("/", unix.MNT_FORCE|unix.MNT_DETACH)
-		fmt.Fprintf(out, "root-abort: /: %v\n", errText(err))
+		err := mount.Unmount("/", unix.MNT_FORCE|unix.MNT_DETACH)
+		fmt.Fprintf(out, "root-abort: /: %v\n", errText(mount.Errno(err)))
 		return err
 	})
 }

@@ -73,6 +73,7 @@ func coldplug(args []string, out io.Writer) error {
 
 func modprobe(args []string, out io.Writer) error {
 	if len(args) == 0 {
+		//lint:ignore ST1005 a usage line: "NAME ..." as in the help and docs/commands.md
 		return fmt.Errorf("usage: ants modprobe NAME ...")
 	}
 	l, err := loader(out, false)

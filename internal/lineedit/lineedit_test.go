@@ -46,12 +46,12 @@ func (r *recorder) Write(p []byte) (int, error) {
 
 func (r *recorder) String() string { return string(bytes.Join(r.writes, nil)) }
 
-// readOne runs one ReadLine on input and returns the line, error and echo.
-func readOne(in io.Reader) (string, error, string) {
+// readOne runs one ReadLine on input and returns the line, echo and error.
+func readOne(in io.Reader) (string, string, error) {
 	var out bytes.Buffer
 	e := New(in, &out)
 	line, err := e.ReadLine(prompt)
-	return line, err, out.String()
+	return line, out.String(), err
 }
 
 func TestReadLineKeys(t *testing.T) {
@@ -148,7 +148,7 @@ func TestReadLineKeys(t *testing.T) {
 				"one byte": iotest.OneByteReader(strings.NewReader(tt.in)),
 			}
 			for rname, r := range readers {
-				line, err, echo := readOne(r)
+				line, echo, err := readOne(r)
 				if line != tt.want || !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 					t.Errorf("%s: ReadLine(%q) = %q, %v; want %q, %v", rname, tt.in, line, err, tt.want, tt.wantErr)
 				}

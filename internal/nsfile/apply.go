@@ -1,7 +1,6 @@
 package nsfile
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ants/ants/internal/mount"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,7 +49,7 @@ func (r Result) Report(w io.Writer, prog string) bool {
 	if r.Failed == nil {
 		return false
 	}
-	fmt.Fprintf(w, "%s: line %d: %s: %v\n", prog, r.Failed.Line, r.Failed.Text, r.Err)
+	fmt.Fprintf(w, "%s: line %d: %s: %v\n", prog, r.Failed.Line, r.Failed.Text, LineErr(*r.Failed, r.Err))
 	if n := len(r.NotApplied); n > 0 {
 		a, b := r.NotApplied[0].Line, r.NotApplied[n-1].Line
 		if a == b {
@@ -65,6 +65,18 @@ func (r Result) Report(w io.Writer, prog string) bool {
 		}
 	}
 	return true
+}
+
+// LineErr is err as it reads after the text of op's line: a mount error of the
+// line's own call (its command on its source and target) is said by the line
+// already, so only the errno is left; any other (a remount, the mounts of a union)
+// stays whole.
+func LineErr(op Op, err error) error {
+	var me *mount.Error
+	if errors.As(err, &me) && me.Op == op.Cmd && me.Target == op.Dst && me.Source == op.Src {
+		return mount.Errno(err)
+	}
+	return err
 }
 
 // Run applies the ops in order and stops at the first failure.
@@ -107,17 +119,7 @@ func (a *Applier) mounts() ([]Mount, error) {
 	if a.Mountinfo != nil {
 		return a.Mountinfo()
 	}
-	return ReadMountinfo("/proc/thread-self/mountinfo")
-}
-
-// ReadMountinfo parses a mountinfo file.
-func ReadMountinfo(name string) ([]Mount, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return ParseMountinfo(bufio.NewReader(f))
+	return mount.ReadInfo(mount.Self)
 }
 
 // resolve makes p absolute and follows its symbolic links, as far as it exists.
@@ -216,7 +218,7 @@ func (a *Applier) Do(op Op) (skipped bool, err error) {
 		if op.Lazy {
 			fl = unix.MNT_DETACH
 		}
-		return false, unix.Unmount(op.Dst, fl)
+		return false, mount.Unmount(op.Dst, fl)
 	case "bind", "mount":
 	default:
 		return false, fmt.Errorf("unknown operation %q", op.Cmd)
@@ -243,12 +245,12 @@ func (a *Applier) bind(op Op) error {
 	if op.Recursive {
 		fl |= unix.MS_REC
 	}
-	if err := unix.Mount(op.Src, op.Dst, "", fl, ""); err != nil {
+	if err := mount.Bind(op.Src, op.Dst, fl); err != nil {
 		return err
 	}
 	if extra, _ := ParseOpts(op.Opts); extra&^(unix.MS_BIND|unix.MS_REC) != 0 {
-		if err := unix.Mount("", op.Dst, "", unix.MS_REMOUNT|unix.MS_BIND|extra&^unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("remount %s: %w", op.Opts, err)
+		if err := mount.Remount(op.Dst, unix.MS_BIND|extra&^unix.MS_REC, ""); err != nil {
+			return err
 		}
 	}
 	return setProp(op.Dst, op.Prop)
@@ -263,8 +265,8 @@ func setProp(dst, prop string) error {
 		if !ok {
 			return fmt.Errorf("bad propagation %q", p)
 		}
-		if err := unix.Mount("", dst, "", f, ""); err != nil {
-			return fmt.Errorf("make %s: %w", p, err)
+		if err := mount.Propagate(dst, f); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -313,12 +315,12 @@ func (a *Applier) mount(op Op) error {
 		}
 		return setProp(op.Dst, op.Prop)
 	}
-	if err := unix.Mount(op.Src, op.Dst, typ, fl, data); err != nil {
+	if err := mount.Mount(op.Src, op.Dst, typ, fl, data); err != nil {
 		return err
 	}
 	if fl&unix.MS_BIND != 0 && fl&unix.MS_REMOUNT == 0 && fl&^(unix.MS_BIND|unix.MS_REC) != 0 {
-		if err := unix.Mount("", op.Dst, "", unix.MS_REMOUNT|unix.MS_BIND|fl&^unix.MS_REC, ""); err != nil {
-			return fmt.Errorf("remount: %w", err)
+		if err := mount.Remount(op.Dst, unix.MS_BIND|fl&^unix.MS_REC, ""); err != nil {
+			return err
 		}
 	}
 	return setProp(op.Dst, op.Prop)
@@ -400,7 +402,10 @@ func fsMount(typ, src, dst, opts string) error {
 		return fmt.Errorf("fsmount: %w", err)
 	}
 	defer unix.Close(mfd)
-	return unix.MoveMount(mfd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH)
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount %s on %s: %w", typ, dst, err)
+	}
+	return nil
 }
 
 // mountAnyType tries each block-device file system the kernel knows, as mount(8)
@@ -416,11 +421,11 @@ func mountAnyType(src, dst string, fl uintptr, data, prop string) error {
 		if len(f) != 1 {
 			continue
 		}
-		err := unix.Mount(src, dst, f[0], fl, data)
+		err := mount.Mount(src, dst, f[0], fl, data)
 		if err == nil {
 			return setProp(dst, prop)
 		}
-		if err != unix.EINVAL {
+		if !errors.Is(err, unix.EINVAL) {
 			last = err
 		}
 	}
@@ -453,13 +458,13 @@ func (a *Applier) newUnionDir() (int, string, error) {
 		if err != nil {
 			return 0, "", err
 		}
-		if err := unix.Mount(UnionSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=700"); err != nil {
+		if err := mount.Mount(UnionSource, dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=700"); err != nil {
 			os.Remove(dir)
-			return 0, "", fmt.Errorf("tmpfs on %s: %w", dir, err)
+			return 0, "", err
 		}
 		// Private, so that nothing mounted under it propagates anywhere (and the
 		// overlay at OLD does not appear again beneath its own lower layer).
-		if err := unix.Mount("", dir, "", unix.MS_PRIVATE, ""); err != nil {
+		if err := mount.Propagate(dir, unix.MS_PRIVATE); err != nil {
 			a.dropUnionDir(n, dir)
 			return 0, "", err
 		}
@@ -468,7 +473,7 @@ func (a *Applier) newUnionDir() (int, string, error) {
 }
 
 func (a *Applier) dropUnionDir(n int, dir string) {
-	unix.Unmount(dir, unix.MNT_DETACH)
+	mount.Unmount(dir, unix.MNT_DETACH)
 	os.Remove(dir)
 }
 
@@ -548,7 +553,10 @@ func MountOverlay(dst string, lowers []string, upper, work string) error {
 			return fmt.Errorf("fsmount overlay: %w", err)
 		}
 		defer unix.Close(mfd)
-		return unix.MoveMount(mfd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH)
+		if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+			return fmt.Errorf("move_mount overlay on %s: %w", dst, err)
+		}
+		return nil
 	}()
 	if err == nil || !errors.Is(err, unix.ENOSYS) && !(errors.Is(err, unix.EINVAL) && strings.HasPrefix(err.Error(), "lowerdir")) {
 		return err
@@ -561,7 +569,7 @@ func MountOverlay(dst string, lowers []string, upper, work string) error {
 	if upper != "" {
 		data += ",upperdir=" + escapeLower(upper) + ",workdir=" + escapeLower(work)
 	}
-	return unix.Mount(UnionSource, dst, "overlay", 0, data)
+	return mount.Mount(UnionSource, dst, "overlay", 0, data)
 }
 
 // Union makes the directory old the union of newp and its present contents, newp
@@ -611,10 +619,10 @@ func (a *Applier) Union(newp, old string, before, create bool) error {
 		if err := os.Mkdir(hidden, 0o755); err != nil {
 			return err
 		}
-		if err := unix.Mount(old, hidden, "", unix.MS_BIND, ""); err != nil {
-			return fmt.Errorf("bind %s %s: %w", old, hidden, err)
+		if err := mount.Bind(old, hidden, 0); err != nil {
+			return err
 		}
-		if err := unix.Mount("", hidden, "", unix.MS_PRIVATE, ""); err != nil {
+		if err := mount.Propagate(hidden, unix.MS_PRIVATE); err != nil {
 			return err
 		}
 		lowers := []string{hidden, newp}
@@ -630,7 +638,7 @@ func (a *Applier) Union(newp, old string, before, create bool) error {
 		return MountOverlay(old, lowers, upper, work)
 	}()
 	if err != nil {
-		unix.Unmount(hidden, unix.MNT_DETACH)
+		mount.Unmount(hidden, unix.MNT_DETACH)
 		a.dropUnionDir(n, dir)
 	}
 	return err
@@ -646,8 +654,8 @@ func upperWork(dir string) (string, string, error) {
 
 // replaceOverlay puts a new overlay in place of the topmost mount at old.
 func replaceOverlay(old string, lowers []string, upper, work string) error {
-	if err := unix.Unmount(old, unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("unmount %s: %w", old, err)
+	if err := mount.Unmount(old, unix.MNT_DETACH); err != nil {
+		return err
 	}
 	if upper != "" {
 		// The old overlay's work dir may still be in use by it until it is gone;
@@ -682,7 +690,7 @@ func (a *Applier) Ununion(newp, old string) error {
 	if top.FSType != "overlay" {
 		c, ok := containing(ms, newp)
 		if ok && c.Dev == top.Dev && filepath.Join(c.Root, rel(newp, c.Point)) == top.Root {
-			return unix.Unmount(old, 0)
+			return mount.Unmount(old, 0)
 		}
 		return fmt.Errorf("%s is not bound at %s: %w", newp, old, unix.EINVAL)
 	}
@@ -703,25 +711,25 @@ func (a *Applier) Ununion(newp, old string) error {
 		if h := rest[0]; filepath.Base(h) == "old" {
 			if c, ok := topAt(ms, filepath.Dir(h)); ok && c.Source == UnionSource && c.FSType == "tmpfs" {
 				// Only old's own contents are left: drop the union.
-				if err := unix.Unmount(old, unix.MNT_DETACH); err != nil {
+				if err := mount.Unmount(old, unix.MNT_DETACH); err != nil {
 					return err
 				}
-				unix.Unmount(h, unix.MNT_DETACH)
-				unix.Unmount(filepath.Dir(h), unix.MNT_DETACH)
+				mount.Unmount(h, unix.MNT_DETACH)
+				mount.Unmount(filepath.Dir(h), unix.MNT_DETACH)
 				os.Remove(filepath.Dir(h))
 				return nil
 			}
 		}
 	}
 	if len(rest) == 0 {
-		return unix.Unmount(old, unix.MNT_DETACH)
+		return mount.Unmount(old, unix.MNT_DETACH)
 	}
 	if len(rest) == 1 && upper == "" {
 		// overlayfs wants two layers without an upper one; a bind does the same.
-		if err := unix.Unmount(old, unix.MNT_DETACH); err != nil {
+		if err := mount.Unmount(old, unix.MNT_DETACH); err != nil {
 			return err
 		}
-		return unix.Mount(rest[0], old, "", unix.MS_BIND, "")
+		return mount.Bind(rest[0], old, 0)
 	}
 	return replaceOverlay(old, rest, upper, work)
 }

@@ -1,11 +1,13 @@
 package nsfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsjoin"
 	"golang.org/x/sys/unix"
 )
@@ -94,15 +96,15 @@ func Copy(from, to int, skip func(Mount) bool, log io.Writer) []error {
 	gone := map[string]bool{}
 	err = nsjoin.Do(tfds, func() error {
 		for _, m := range plan.Unmount {
-			err := unix.Unmount(m.Point, 0)
-			if err == unix.EBUSY {
-				err = unix.Unmount(m.Point, unix.MNT_DETACH)
+			err := mount.Unmount(m.Point, 0)
+			if errors.Is(err, unix.EBUSY) {
+				err = mount.Unmount(m.Point, unix.MNT_DETACH)
 			}
 			if err != nil {
 				if ancestorGone(m.Point, gone) {
 					continue
 				}
-				errs = append(errs, fmt.Errorf("unmount %s: %w", Quote(m.Point), err))
+				errs = append(errs, err)
 				continue
 			}
 			gone[m.Point] = true

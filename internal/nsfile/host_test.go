@@ -2,11 +2,13 @@ package nsfile
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/testns"
 
 	"golang.org/x/sys/unix"
@@ -35,7 +37,7 @@ func names(t *testing.T, dir string) string {
 
 func selfApplier(d string) *Applier {
 	return &Applier{UnionDir: filepath.Join(d, "union"), Mountinfo: func() ([]Mount, error) {
-		return ReadMountinfo("/proc/thread-self/mountinfo")
+		return mount.ReadInfo(mount.Self)
 	}}
 }
 
@@ -139,7 +141,7 @@ func TestHostErrors(t *testing.T) {
 		t.Errorf("Apply of bad syntax: %v", err)
 	}
 	r = run(t, a, "unmount "+d+"/a")
-	if r.Err != unix.EINVAL {
+	if !errors.Is(r.Err, unix.EINVAL) {
 		t.Errorf("unmount of no mount: %v", r.Err)
 	}
 }
@@ -176,7 +178,7 @@ func TestHostUnion(t *testing.T) {
 	if got := names(t, usrbin); got != "cat gdb ls vi" || read(usrbin+"/ls") != "bin ls" {
 		t.Errorf("bind -a: %s, ls %q", got, read(usrbin+"/ls"))
 	}
-	ms, _ := ReadMountinfo("/proc/thread-self/mountinfo")
+	ms, _ := mount.ReadInfo(mount.Self)
 	if n := strings.Count(FormatAll(FromMountinfo(ms)), "overlay"); n != 1 {
 		t.Errorf("%d overlays, want 1 (the union is extended, not stacked)", n)
 	}
@@ -193,7 +195,7 @@ func TestHostUnion(t *testing.T) {
 	if got := names(t, usrbin); got != "ls vi" {
 		t.Errorf("after unmount tools: %s", got)
 	}
-	ms, _ = ReadMountinfo("/proc/thread-self/mountinfo")
+	ms, _ = mount.ReadInfo(mount.Self)
 	for _, m := range ms {
 		if under(m.Point, d) {
 			t.Errorf("left mounted: %s", m.Point)

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ants/ants/internal/mount"
 )
 
 func readSample(t *testing.T, name string) []Mount {
@@ -14,57 +16,11 @@ func readSample(t *testing.T, name string) []Mount {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ms, err := ParseMountinfo(f)
+	ms, err := mount.ParseInfo(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ms
-}
-
-func TestUnescape(t *testing.T) {
-	for in, want := range map[string]string{
-		`/a\040b`:   "/a b",
-		`\011\012`:  "\t\n",
-		`\134`:      `\`,
-		`\04`:       `\04`,
-		`\999`:      `\999`,
-		`/plain`:    "/plain",
-		`x\054y\\`:  `x,y\\`,
-		`\400`:      `\400`,
-		`trailing\`: `trailing\`,
-	} {
-		if got := Unescape(in); got != want {
-			t.Errorf("Unescape(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestParseMountinfo(t *testing.T) {
-	ms := readSample(t, "host.mountinfo")
-	if len(ms) != 19 {
-		t.Fatalf("%d mounts, want 19", len(ms))
-	}
-	m := ms[10]
-	want := Mount{ID: 42, Parent: 26, Dev: "259:3", Root: "/alice/My Files", Point: "/srv/share",
-		Opts: []string{"ro", "relatime"}, Optional: []string{"shared:33"}, FSType: "ext4",
-		Source: "/dev/nvme0n1p3", Super: []string{"rw"}}
-	if !reflect.DeepEqual(m, want) {
-		t.Errorf("line 11:\n got %+v\nwant %+v", m, want)
-	}
-	if p := ms[12].Point; p != "/mnt/with\ttab\nnl\\bs" {
-		t.Errorf("escaped mount point = %q", p)
-	}
-	for i, want := range map[int]string{0: "shared", 12: "slave", 15: "slave,shared", 16: "unbindable", 13: "private"} {
-		if got := ms[i].Propagation(); got != want {
-			t.Errorf("%s: propagation %s, want %s", ms[i].Point, got, want)
-		}
-	}
-	if _, err := ParseMountinfo(strings.NewReader("1 2 3\n")); err == nil {
-		t.Error("a malformed line is no error")
-	}
-	if _, err := ParseMountinfo(strings.NewReader("x 1 0:1 / / rw - ext4 /dev/x rw\n")); err == nil {
-		t.Error("a bad id is no error")
-	}
 }
 
 func TestOrdered(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsjoin"
 	"golang.org/x/sys/unix"
 )
@@ -26,7 +27,7 @@ func ProcMounts(pid int) ([]Mount, error) {
 	if pid == os.Getpid() {
 		name = "/proc/thread-self/mountinfo"
 	}
-	ms, err := ReadMountinfo(name)
+	ms, err := mount.ReadInfo(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no such process %d", pid)
 	}
@@ -115,7 +116,7 @@ func In(pid int, f func(a *Applier) error) error {
 		}
 		f := os.NewFile(uintptr(fd), "mountinfo")
 		defer f.Close()
-		return ParseMountinfo(bufio.NewReader(f))
+		return mount.ParseInfo(bufio.NewReader(f))
 	}}
 	return nsjoin.Do(fds, func() error { return f(a) })
 }

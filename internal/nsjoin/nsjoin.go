@@ -1,5 +1,5 @@
-// Package nsjoin joins the namespaces of another process from Go, the way
-// shared/style.md says it must be done: on a goroutine locked to its OS thread,
+// Package nsjoin joins the namespaces of another process from Go, the one way that
+// is safe in a Go program: on a goroutine locked to its OS thread,
 // after unshare(CLONE_FS) (setns of a mount namespace fails with EINVAL for a thread
 // that shares its fs_struct), and the thread is never unlocked: it dies with the
 // goroutine, so no other goroutine ever runs in the joined namespaces.

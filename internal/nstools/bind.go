@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsfile"
 	"golang.org/x/sys/unix"
 )
@@ -116,14 +117,14 @@ func MountMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case len(f.args) == 0 && prop == "":
 		return printMounts(f.val['t'], stdout, stderr)
 	case prop != "" && len(f.args) == 1:
-		if err := unix.Mount("", f.args[0], "", nsfile.PropFlags[prop], ""); err != nil {
-			fmt.Fprintf(stderr, "mount: make %s %s: %v\n", prop, f.args[0], err)
+		if err := mount.Propagate(f.args[0], nsfile.PropFlags[prop]); err != nil {
+			fmt.Fprintf(stderr, "mount: %v\n", err)
 			return 1
 		}
 		return 0
 	case move && len(f.args) == 2:
-		if err := unix.Mount(f.args[0], f.args[1], "", unix.MS_MOVE, ""); err != nil {
-			fmt.Fprintf(stderr, "mount: move %s %s: %v\n", f.args[0], f.args[1], err)
+		if err := mount.Move(f.args[0], f.args[1]); err != nil {
+			fmt.Fprintf(stderr, "mount: %v\n", err)
 			return 1
 		}
 		return 0
@@ -181,7 +182,7 @@ func fstab(name string) ([4]string, bool) {
 		}
 		if f[0] == name || f[1] == name {
 			for i := range e {
-				e[i] = nsfile.Unescape(f[i])
+				e[i] = mount.Unescape(f[i])
 			}
 			return e, true
 		}

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsfile"
 	"golang.org/x/sys/unix"
 )
@@ -89,11 +90,11 @@ func Newns(ops []nsfile.Op, argv []string, stdin io.Reader, stdout, stderr, log 
 			}
 			// Slave, not shared: the parent's new mounts still come in, ours never
 			// leave.
-			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_SLAVE, ""); err != nil {
-				return nil, fmt.Errorf("make / rslave: %w", err)
+			if err := mount.Propagate("/", unix.MS_REC|unix.MS_SLAVE); err != nil {
+				return nil, err
 			}
 			a := &nsfile.Applier{Log: log, Mountinfo: func() ([]nsfile.Mount, error) {
-				return nsfile.ReadMountinfo("/proc/thread-self/mountinfo")
+				return mount.ReadInfo(mount.Self)
 			}}
 			if r := a.Run(ops); r.Report(stderr, "newns") {
 				return nil, errors.New("namespace not built; command not run")

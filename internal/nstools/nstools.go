@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsfile"
 )
 
@@ -72,14 +73,14 @@ func getopt(args []string, noVal, withVal string, allowLong bool) (*flags, error
 // prog does.
 func runSelf(prog string, ops []nsfile.Op, stderr io.Writer) int {
 	a := &nsfile.Applier{Always: true, Mountinfo: func() ([]nsfile.Mount, error) {
-		return nsfile.ReadMountinfo("/proc/thread-self/mountinfo")
+		return mount.ReadInfo(mount.Self)
 	}}
 	r := a.Run(ops)
 	if r.Failed == nil {
 		return 0
 	}
 	if len(ops) == 1 {
-		fmt.Fprintf(stderr, "%s: %s: %v\n", prog, r.Failed.Text, r.Err)
+		fmt.Fprintf(stderr, "%s: %s: %v\n", prog, r.Failed.Text, nsfile.LineErr(*r.Failed, r.Err))
 		return 1
 	}
 	r.Report(stderr, prog)

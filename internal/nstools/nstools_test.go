@@ -14,6 +14,7 @@ import (
 
 	"github.com/ants/ants/internal/testns"
 
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/nsfile"
 )
 
@@ -112,7 +113,7 @@ func TestNsCommand(t *testing.T) {
 	if st != 0 || e != "" || out != "bind "+d+"/a "+d+"/b\nmount -t tmpfs x "+d+"/b\n" {
 		t.Fatalf("ns -w: %d %q %q", st, out, e)
 	}
-	if st, out, _ = call("ns", "", pid); !strings.Contains(out, "bind -p private "+d+"/a "+d+"/b\n") {
+	if _, out, _ = call("ns", "", pid); !strings.Contains(out, "bind -p private "+d+"/a "+d+"/b\n") {
 		t.Errorf("ns after -w: %s", out)
 	}
 	lines := "unmount " + d + "/b\nunmount " + d + "/b\nbind /nope /mnt\nbind /a /b\n\nbind /c /d\nbind /e /f\n"
@@ -218,7 +219,7 @@ func TestBindMountUnmount(t *testing.T) {
 	}
 	ok("mount", "--bind", d+"/bin", d+"/m2")
 	ok("mount", "--make-shared", d+"/m2")
-	ms, _ := nsfile.ReadMountinfo("/proc/thread-self/mountinfo")
+	ms, _ := mount.ReadInfo(mount.Self)
 	var m2 nsfile.Mount
 	for _, m := range ms {
 		if m.Point == d+"/m2" {

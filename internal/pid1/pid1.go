@@ -221,8 +221,7 @@ func (in *Init) startWatchdog(v string) {
 // setupCgroups mounts cgroup2 (nsdelegate: a root with its own cgroup namespace
 // manages its subtree) and hands the controllers down.
 func setupCgroups(in *Init) {
-	m := Mount{Source: "cgroup2", Target: cgroupRoot, FSType: "cgroup2", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, Data: "nsdelegate"}
-	if err := m.Do(); err != nil {
+	if err := cgroupMount.Do(); err != nil {
 		in.log.Printf("init: %v", err)
 		return
 	}
@@ -502,9 +501,10 @@ func (in *Init) start(c *console.Client, path string, args ...string) (<-chan un
 	return ch, err
 }
 
-// startWith is start with more process attributes (namespaces, cgroup); it also
-// returns the child's pid.
-func (in *Init) startWith(c *console.Client, attrs func(*syscall.SysProcAttr), path string, args ...string) (<-chan unix.WaitStatus, int, error) {
+// startWith is start with more of the command set (namespaces, cgroup, extra
+// files: shape gets the command once its terminal is set); it also returns the
+// child's pid.
+func (in *Init) startWith(c *console.Client, shape func(*exec.Cmd), path string, args ...string) (<-chan unix.WaitStatus, int, error) {
 	cmd := exec.Command(path, args...)
 	cmd.Env = in.env
 	cmd.Dir = "/"
@@ -523,8 +523,8 @@ func (in *Init) startWith(c *console.Client, attrs func(*syscall.SysProcAttr), p
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	}
-	if attrs != nil {
-		attrs(cmd.SysProcAttr)
+	if shape != nil {
+		shape(cmd)
 	}
 	ch, err := in.reaper.Start(cmd)
 	if err != nil {

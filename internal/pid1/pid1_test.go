@@ -12,69 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestFlagString(t *testing.T) {
-	for _, tc := range []struct {
-		f    uintptr
-		want string
-	}{
-		{0, "0"},
-		{unix.MS_BIND | unix.MS_REC, "MS_BIND|MS_REC"},
-		{unix.MS_REC | unix.MS_PRIVATE, "MS_REC|MS_PRIVATE"},
-		{unix.MS_SLAVE, "MS_SLAVE"},
-		{unix.MS_SHARED, "MS_SHARED"},
-		{unix.MS_MOVE, "MS_MOVE"},
-		{unix.MS_RDONLY | 1<<30, "MS_RDONLY|0x40000000"},
-	} {
-		if got := FlagString(tc.f); got != tc.want {
-			t.Errorf("FlagString(0x%x) = %q, want %q", tc.f, got, tc.want)
-		}
-	}
-}
-
-func TestMountErrorNamesEverything(t *testing.T) {
-	e := &MountError{"src", "/tgt", "ext4", unix.MS_RDONLY, "errors=remount-ro", unix.ENOENT}
-	s := e.Error()
-	for _, w := range []string{"src", "/tgt", "ext4", "MS_RDONLY", "errors=remount-ro", "no such file"} {
-		if !strings.Contains(s, w) {
-			t.Errorf("%q lacks %q", s, w)
-		}
-	}
-	if e.Unwrap() != unix.ENOENT {
-		t.Error("Unwrap lost the errno")
-	}
-}
-
-func TestUnescapeMountinfo(t *testing.T) {
-	for in, want := range map[string]string{
-		`/a\040b`:   "/a b",
-		`/tab\011x`: "/tab\tx",
-		`/nl\012`:   "/nl\n",
-		`/bs\134x`:  `/bs\x`,
-		`/plain`:    "/plain",
-		`/short\04`: `/short\04`,
-		`/bad\09x`:  `/bad\09x`,
-	} {
-		if got := unescapeMountinfo(in); got != want {
-			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestIsMountPoint(t *testing.T) {
-	if !IsMountPoint("/proc") {
-		t.Error("/proc is not a mount point")
-	}
-	if !IsMountPoint("/") {
-		t.Error("/ is not a mount point")
-	}
-	if IsMountPoint(t.TempDir()) {
-		t.Error("a fresh temp dir is a mount point")
-	}
-	if IsMountPoint("/no/such/dir") {
-		t.Error("a missing dir is a mount point")
-	}
-}
-
 func TestConsoleTTYIsAName(t *testing.T) {
 	name := ConsoleTTY()
 	if name == "" || strings.Contains(name, "/") {

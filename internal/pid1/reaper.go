@@ -11,8 +11,8 @@ import (
 )
 
 // Reaper is PID 1's only wait4(-1) loop. Children are started through it and their
-// exit status comes back on a channel; nothing else in PID 1 waits (shared/style.md:
-// a second waiter steals statuses). Orphans re-parented to PID 1 are reaped quietly.
+// exit status comes back on a channel; nothing else in PID 1 waits (a second
+// waiter would steal statuses). Orphans re-parented to PID 1 are reaped quietly.
 type Reaper struct {
 	mu      sync.Mutex
 	waiting map[int]chan unix.WaitStatus

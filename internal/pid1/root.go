@@ -18,6 +18,7 @@ import (
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/guard"
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/power"
 	"github.com/ants/ants/internal/rootsys"
 	"golang.org/x/sys/unix"
@@ -65,6 +66,8 @@ type rootSys struct {
 	events  chan rootEvent
 	gen     int      // counts starts; a late exit of an abandoned root is ignored
 	mntns   *os.File // the root's mount namespace, for aborting its mounts
+	// transport is a 9P root's connection to its server (transport.go).
+	transport *os.File
 	// The root's own /dev, for hotplug: an O_PATH descriptor of RootDevDir's
 	// tmpfs of this start, -1 when the root uses devtmpfs (ants.rootpriv=full).
 	devfd      int
@@ -116,7 +119,14 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 		src.DevDir = in.newRootDev()
 	}
 	cg, cgfd := in.newCgroup(r.starts, src)
-	attrs := func(a *syscall.SysProcAttr) {
+	// The child hands a 9P root's connection back on this socket (rootsys.Source
+	// Transport): PID 1 can then break it at once when the root hangs.
+	back, childEnd := transportPair()
+	if childEnd != nil {
+		src.Transport = 3
+	}
+	shape := func(cmd *exec.Cmd) {
+		a := cmd.SysProcAttr
 		a.Cloneflags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP
 		// An init has no controlling terminal: its getty or shell takes the console
 		// (the pty) as its own, which it could not if init held it.
@@ -124,12 +134,21 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 		if cgfd >= 0 {
 			a.UseCgroupFD, a.CgroupFD = true, cgfd
 		}
+		if childEnd != nil {
+			cmd.ExtraFiles = []*os.File{childEnd}
+		}
 	}
-	ch, pid, err := in.startWith(in.rootc, attrs, BinDir+"/ants", "root-child", src.Encode())
+	ch, pid, err := in.startWith(in.rootc, shape, BinDir+"/ants", "root-child", src.Encode())
 	if cgfd >= 0 {
 		unix.Close(cgfd)
 	}
+	if childEnd != nil {
+		childEnd.Close()
+	}
 	if err != nil {
+		if back != nil {
+			back.Close()
+		}
 		return 0, fmt.Errorf("starting the root system: %v", err)
 	}
 	r.state, r.src, r.pid, r.started, r.cgroup = rootRunning, src, pid, time.Now(), cg
@@ -138,6 +157,9 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 	gen := r.gen
 	r.hung, r.probeErr = false, ""
 	exited := r.exited
+	if back != nil {
+		go in.safe("root transport", func() { in.takeTransport(back, gen) })
+	}
 	if f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil {
 		r.mntns = f
 	}
@@ -171,6 +193,7 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 		stopping := r.state == rootStopping
 		runFor := time.Since(r.started)
 		r.state, r.pid, r.mntns = rootStopped, 0, nil
+		r.dropTransport()
 		r.last = Describe(ws)
 		r.mu.Unlock()
 		os.Remove(RootPidFile)
@@ -200,37 +223,76 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	if grace == 0 {
 		grace = initGrace
 	}
-	if r.hung && grace > 2*time.Second {
-		// A root the watchdog finds hung will not shut down in an orderly way.
-		grace = 2 * time.Second
-	}
+	hung := r.hung
 	r.mu.Unlock()
-	in.log.Printf("root system: stopping (%s to pid %d, SIGKILL after %v)", sigName, pid, grace)
-	unix.Kill(pid, sig)
-	select {
-	case <-exited:
-		in.log.Printf("root system: stopped")
-		return nil
-	case <-time.After(grace):
+	stopped := func(d time.Duration) bool {
+		select {
+		case <-exited:
+			in.log.Printf("root system: stopped")
+			return true
+		case <-time.After(d):
+			return false
+		}
 	}
-	in.log.Printf("root system: init still running after %v; SIGKILL to its PID namespace", grace)
-	unix.Kill(pid, unix.SIGKILL)
-	select {
-	case <-exited:
-		in.log.Printf("root system: stopped")
-		return nil
-	case <-time.After(2 * time.Second):
+	if hung {
+		// A root the watchdog finds not responding cannot shut down in order: its
+		// file system does not answer. No grace; its connection is broken first,
+		// so that the processes SIGKILL wakes do not wait for the dead server.
+		broke := in.breakTransport()
+		how := "SIGKILL to its PID namespace"
+		if broke {
+			how = "its 9P connection broken and " + how
+		}
+		in.log.Printf("root system: stopping pid %d, which does not respond: %s", pid, how)
+		unix.Kill(pid, unix.SIGKILL)
+		if stopped(time.Second) {
+			return nil
+		}
+	} else {
+		in.log.Printf("root system: stopping (%s to pid %d, SIGKILL after %v)", sigName, pid, grace)
+		unix.Kill(pid, sig)
+		switch in.waitStop(exited, grace) {
+		case stopExited:
+			in.log.Printf("root system: stopped")
+			return nil
+		case stopHung:
+			// The watchdog found it not responding meanwhile: the rest of the
+			// grace cannot help.
+			how := "SIGKILL to its PID namespace now"
+			if in.breakTransport() {
+				how = "its 9P connection broken and " + how
+			}
+			in.log.Printf("root system: not responding; %s", how)
+		default:
+			in.log.Printf("root system: init still running after %v; SIGKILL to its PID namespace", grace)
+		}
+		unix.Kill(pid, unix.SIGKILL)
+		if stopped(time.Second) {
+			return nil
+		}
+		if in.breakTransport() {
+			in.log.Printf("root system: processes stuck after SIGKILL; breaking its 9P connection")
+			if stopped(time.Second) {
+				return nil
+			}
+		}
 	}
 	// Processes stuck in D state on a hung server keep the namespace's init from
 	// ending. Abort the root's mounts from inside its mount namespace: a network
-	// file system fails its pending requests, and they can die.
+	// file system (NFS) fails its pending requests, and they can die.
 	in.log.Printf("root system: processes stuck (a hung file system?); aborting the root's mounts (MNT_FORCE, MNT_DETACH)")
-	in.abortRootMounts()
-	select {
-	case <-exited:
-		in.log.Printf("root system: stopped")
-		return nil
-	case <-time.After(time.Second):
+	if aborted := in.abortRootMounts(); aborted != nil {
+		select {
+		case <-exited:
+			in.log.Printf("root system: stopped")
+			return nil
+		case <-aborted:
+			if stopped(500 * time.Millisecond) {
+				return nil
+			}
+		case <-time.After(2 * time.Second):
+			in.log.Printf("root system: root-abort is stuck too (on the hung file system); going on")
+		}
 	}
 	// Leave them: nothing of the admin namespace depends on them, and a new root
 	// does not need them gone.
@@ -238,6 +300,7 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	r.gen++
 	r.state, r.pid = rootStopped, 0
 	r.last = "abandoned: processes stuck in D state after SIGKILL"
+	r.dropTransport()
 	if r.mntns != nil {
 		r.mntns.Close()
 		r.mntns = nil
@@ -249,14 +312,44 @@ func (in *Init) stopRoot(grace time.Duration) error {
 	return nil
 }
 
-// abortRootMounts runs `ants root-abort` in the root's mount namespace (handed over
-// as fd 3) and gives it a few seconds.
-func (in *Init) abortRootMounts() {
+// Outcomes of waitStop.
+const (
+	stopExited = iota
+	stopHung
+	stopTimedOut
+)
+
+// waitStop waits for the root to end, for at most grace, and ends early when the
+// watchdog finds it not responding (an orderly stop needs its file system).
+func (in *Init) waitStop(exited <-chan struct{}, grace time.Duration) int {
+	deadline := time.After(grace)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-exited:
+			return stopExited
+		case <-deadline:
+			return stopTimedOut
+		case <-tick.C:
+			in.root.mu.Lock()
+			hung := in.root.hung
+			in.root.mu.Unlock()
+			if hung {
+				return stopHung
+			}
+		}
+	}
+}
+
+// abortRootMounts starts `ants root-abort` in the root's mount namespace (handed
+// over as fd 3); the channel is closed when it has ended (nil: not started).
+func (in *Init) abortRootMounts() <-chan struct{} {
 	in.root.mu.Lock()
 	ns := in.root.mntns
 	in.root.mu.Unlock()
 	if ns == nil {
-		return
+		return nil
 	}
 	cmd := exec.Command(BinDir+"/ants", "root-abort")
 	cmd.ExtraFiles = []*os.File{ns}
@@ -265,25 +358,29 @@ func (in *Init) abortRootMounts() {
 		cmd.Stdin = n
 	}
 	const abortLog = "/run/ants/root-abort.log"
-	if f, err := os.Create(abortLog); err == nil {
-		defer f.Close()
+	f, err := os.Create(abortLog)
+	if err == nil {
 		cmd.Stdout, cmd.Stderr = f, f
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	ch, err := in.reaper.Start(cmd)
+	if f != nil {
+		f.Close()
+	}
 	if err != nil {
 		in.log.Printf("root system: root-abort: %v", err)
-		return
+		return nil
 	}
-	select {
-	case ws := <-ch:
+	done := make(chan struct{})
+	go func() {
+		ws := <-ch
 		if !ws.Exited() || ws.ExitStatus() != 0 {
 			b, _ := os.ReadFile(abortLog)
 			in.log.Printf("root system: root-abort %s: %s", Describe(ws), strings.TrimSpace(string(b)))
 		}
-	case <-time.After(2 * time.Second):
-		in.log.Printf("root system: root-abort is stuck too (on the hung file system); going on")
-	}
+		close(done)
+	}()
+	return done
 }
 
 // rootExited applies the policy when the root's init ends by itself.
@@ -467,10 +564,10 @@ func (in *Init) newRootDev() string {
 		unix.Close(r.devfd)
 		r.devfd = -1
 	}
-	unix.Unmount(RootDevDir, unix.MNT_DETACH)
+	mount.Unmount(RootDevDir, unix.MNT_DETACH)
 	os.MkdirAll(RootDevDir, 0o755)
-	if err := unix.Mount("tmpfs", RootDevDir, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755,size=4m,nr_inodes=64k"); err != nil {
-		in.log.Printf("root system: a /dev of its own: mount tmpfs on %s: %v; it gets the kernel's devtmpfs", RootDevDir, err)
+	if err := mount.Mount("tmpfs", RootDevDir, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755,size=4m,nr_inodes=64k"); err != nil {
+		in.log.Printf("root system: a /dev of its own: %v; it gets the kernel's devtmpfs", err)
 		return ""
 	}
 	d := guard.DevDir{Path: RootDevDir, Host: "/dev", Sys: "/sys"}

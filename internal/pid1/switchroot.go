@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ants/ants/internal/mount"
 	"golang.org/x/sys/unix"
 )
 
@@ -42,7 +43,7 @@ func SwitchRoot(size uint64) (sw Switched, err error) {
 	if st.Type != unix.RAMFS_MAGIC && st.Type != unix.TMPFS_MAGIC {
 		return sw, fmt.Errorf("/ is not the initramfs (fs magic 0x%x); not switching", st.Type)
 	}
-	m := Mount{Source: "ants", Target: newRoot, FSType: "tmpfs", Data: fmt.Sprintf("mode=0755,size=%d", size)}
+	m := mount.Entry{Source: "ants", Target: newRoot, FSType: "tmpfs", Data: fmt.Sprintf("mode=0755,size=%d", size), Once: true}
 	if err := m.Do(); err != nil {
 		return sw, err
 	}
@@ -83,15 +84,15 @@ func SwitchRoot(size uint64) (sw Switched, err error) {
 		if err := os.MkdirAll(newRoot+p, 0o755); err != nil {
 			return sw, err
 		}
-		if err := unix.Mount(p, newRoot+p, "", unix.MS_MOVE, ""); err != nil {
-			return sw, &MountError{p, newRoot + p, "", unix.MS_MOVE, "", err}
+		if err := mount.Move(p, newRoot+p); err != nil {
+			return sw, err
 		}
 	}
 	if err := os.Chdir(newRoot); err != nil {
 		return sw, err
 	}
-	if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
-		return sw, &MountError{newRoot, "/", "", unix.MS_MOVE, "", err}
+	if err := mount.Move(".", "/"); err != nil {
+		return sw, fmt.Errorf("%s onto /: %w", newRoot, err)
 	}
 	if err := unix.Chroot("."); err != nil {
 		return sw, fmt.Errorf("chroot into the admin tmpfs: %v", err)
@@ -108,26 +109,7 @@ func bindReadOnly(dir, target string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(target, fi.Mode().Perm()); err != nil {
-		return err
-	}
-	if err := unix.Mount(dir, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return &MountError{dir, target, "", unix.MS_BIND | unix.MS_REC, "", err}
-	}
-	fl := uintptr(unix.MS_BIND | unix.MS_REMOUNT | unix.MS_RDONLY)
-	if err := unix.Mount("", target, "", fl, ""); err != nil {
-		return &MountError{"", target, "", fl, "", err}
-	}
-	return nil
-}
-
-func isKept(p string) bool {
-	for _, k := range keepMounts {
-		if p == k {
-			return true
-		}
-	}
-	return false
+	return mount.Entry{Source: dir, Target: target, Flags: unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY, Mode: fi.Mode().Perm()}.Do()
 }
 
 func devOf(p string) (uint64, error) {

@@ -154,11 +154,12 @@ func (in *Init) rootSilent(pid int, why string) {
 	}
 	r.hung, r.hungSince, r.probeErr = true, time.Now(), why
 	r.mu.Unlock()
-	k := "Ctrl-]"
-	if in.mux != nil {
-		k = console.KeyName(in.mux.Escape())
+	if in.mux == nil {
+		// No multiplexer: no escape key; the admin shell shares the console.
+		in.log.Printf("root not responding: %s; rootctl stop or restart in the admin shell", why)
+		return
 	}
-	in.log.Printf("root not responding: %s; %s a for the admin shell, then rootctl stop or restart", why, k)
+	in.log.Printf("root not responding: %s; %s a for the admin shell, then rootctl stop or restart", why, console.KeyName(in.mux.Escape()))
 }
 
 func (in *Init) rootAnswered(pid int) {

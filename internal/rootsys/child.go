@@ -14,6 +14,7 @@ import (
 	"github.com/ants/ants/internal/blockid"
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/guard"
+	"github.com/ants/ants/internal/mount"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,6 +52,8 @@ type ChildError struct {
 
 func (e *ChildError) Error() string { return e.Err.Error() }
 
+func (e *ChildError) Unwrap() error { return e.Err }
+
 func sourceErr(format string, args ...any) error {
 	return &ChildError{ExitSource, fmt.Errorf(format, args...)}
 }
@@ -69,10 +72,14 @@ func Child(s Source, log func(string), modprobe func(names ...string) error) err
 	if modprobe == nil {
 		modprobe = func(...string) error { return nil }
 	}
+	if s.Transport > 0 {
+		// PID 1's socket must not reach the root's init.
+		unix.CloseOnExec(s.Transport)
+	}
 	// pivot_root fails if the parent mount is shared, and nothing done here may
 	// reach the admin namespace.
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return setupErr("making / private: %v", err)
+	if err := mount.Propagate("/", unix.MS_REC|unix.MS_PRIVATE); err != nil {
+		return setupErr("%w", err)
 	}
 	if s.Delay > 0 {
 		log(fmt.Sprintf("rootdelay: waiting %v", s.Delay))
@@ -138,18 +145,18 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 			if err := modprobe(mod); err != nil {
 				log(fmt.Sprintf("module for %s: %v", t, err))
 			}
-			err := unix.Mount(dev.Path, target, t, s.Flags, s.Data)
+			err := mount.Mount(dev.Path, target, t, s.Flags, s.Data)
 			if err == nil {
 				log(fmt.Sprintf("mounted %s (%s) from %s", s.Spec, t, dev.Path))
 				return nil
 			}
 			if errors.Is(err, unix.EROFS) && s.Flags&unix.MS_RDONLY == 0 {
-				if unix.Mount(dev.Path, target, t, s.Flags|unix.MS_RDONLY, s.Data) == nil {
+				if mount.Mount(dev.Path, target, t, s.Flags|unix.MS_RDONLY, s.Data) == nil {
 					log(fmt.Sprintf("mounted %s (%s) from %s read-only: the device is read-only", s.Spec, t, dev.Path))
 					return nil
 				}
 			}
-			errs = append(errs, fmt.Sprintf("as %s: %v", t, err))
+			errs = append(errs, fmt.Sprintf("as %s: %v", t, mount.Errno(err)))
 		}
 		return sourceErr("root=%s: cannot mount %s %s (is rootfstype= right, and its module in the image?)", s.Spec, dev.Path, strings.Join(errs, "; "))
 	case NineP:
@@ -171,8 +178,8 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		}
 		dial, _ := bootvar.ParseDial(d)
 		data := withOption(s.Data, "port", fmt.Sprint(dial.Port))
-		if err := unix.Mount(ip, target, "9p", s.Flags, data); err != nil {
-			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", d, err, s.Aname, data)
+		if err := mountNineP(s, ip, dial.Port, target, data, log); err != nil {
+			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", d, mount.Errno(err), s.Aname, data)
 		}
 		writeServer(d)
 		log(fmt.Sprintf("mounted 9p from %s", d))
@@ -181,12 +188,12 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		if err := modprobe("9p", "9pnet_virtio"); err != nil {
 			return sourceErr("root=virtfs:%s: the 9P modules: %v", s.Spec, err)
 		}
-		if err := unix.Mount(s.Spec, target, "9p", s.Flags, s.Data); err != nil {
+		if err := mount.Mount(s.Spec, target, "9p", s.Flags, s.Data); err != nil {
 			hint := ""
 			if errors.Is(err, unix.ENOENT) {
 				hint = " (no shared folder with that tag: QEMU needs -virtfs ...,mount_tag=" + s.Spec + ")"
 			}
-			return sourceErr("root=virtfs:%s: mount failed: %v%s", s.Spec, err, hint)
+			return sourceErr("root=virtfs:%s: mount failed: %v%s", s.Spec, mount.Errno(err), hint)
 		}
 		log(fmt.Sprintf("mounted shared folder %s", s.Spec))
 		return nil
@@ -209,18 +216,61 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		}
 		spec := server + ":" + s.NFSPath
 		data := s.Data + ",addr=" + ip
-		if err := unix.Mount(spec, target, s.FSType, s.Flags, data); err != nil {
+		if err := mount.Mount(spec, target, s.FSType, s.Flags, data); err != nil {
 			hint := ""
 			if errors.Is(err, unix.ENOENT) {
 				hint = " (no such export: for NFSv4 the path is the server's pseudo path)"
 			}
-			return sourceErr("root=%s: NFS mount failed: %v%s (options %s)", spec, err, hint, data)
+			return sourceErr("root=%s: NFS mount failed: %v%s (options %s)", spec, mount.Errno(err), hint, data)
 		}
 		writeServer(server)
 		log(fmt.Sprintf("mounted %s from %s", s.FSType, spec))
 		return nil
 	}
 	return sourceErr("no root configured (set root= or venti=)")
+}
+
+// mountNineP mounts a 9P root from ip. With a Transport to PID 1 and trans=tcp,
+// the child dials the server itself and mounts over that connection
+// (trans=fd,rfdno=N,wfdno=N: the kernel's 9P client is the same, only the socket
+// is ours), then hands a copy of it to PID 1. Should that fail anywhere, the
+// kernel dials (trans=tcp), as without a Transport. A root with a cache
+// (rootflags=cache=loose, fscache) is not handed back: when its connection is cut
+// under dirty pages, Debian's 6.1 kernel BUGs in fscache as the superblock goes
+// (fs/fscache/cookie.c:989, seen in TestPowerOffHungNinePRoot), and the oops
+// leaves locks held that hang sync; such a root is abandoned as before.
+func mountNineP(s Source, ip string, port int, target, data string, log func(string)) error {
+	if s.Transport > 0 && optionValue(data, "trans") == "tcp" {
+		c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 10*time.Second)
+		if err == nil {
+			f, ferr := c.(*net.TCPConn).File()
+			c.Close()
+			if ferr == nil {
+				fd := fmt.Sprint(f.Fd())
+				fdData := withoutOption(withOption(withOption(withOption(data, "trans", "fd"), "rfdno", fd), "wfdno", fd), "port")
+				err = mount.Mount(ip, target, "9p", s.Flags, fdData)
+				if err == nil {
+					if c := optionValue(data, "cache"); c == "" || c == "none" {
+						handBack(s.Transport, f, log)
+					}
+					f.Close()
+					return nil
+				}
+				f.Close()
+				log(fmt.Sprintf("9P over our own connection: %v; letting the kernel dial", mount.Errno(err)))
+			}
+		}
+	}
+	return mount.Mount(ip, target, "9p", s.Flags, data)
+}
+
+// handBack sends f to PID 1 on the Transport socket, and closes the socket.
+func handBack(transport int, f *os.File, log func(string)) {
+	defer unix.Close(transport)
+	err := unix.Sendmsg(transport, []byte("9p"), unix.UnixRights(int(f.Fd())), nil, 0)
+	if err != nil {
+		log(fmt.Sprintf("handing the 9P connection to init: %v (a hang of this root can then only be waited out)", err))
+	}
 }
 
 // ServerFile names the server of the list the running root came from, for PID 1
@@ -284,6 +334,27 @@ func firstAnswering(what string, list []string, hostPort func(string) (string, i
 	return "", "", fmt.Errorf("no %s of the %d answers: %s", what, len(list), strings.Join(errs, "; "))
 }
 
+// optionValue returns key's value in a comma-separated option list.
+func optionValue(data, key string) string {
+	for _, o := range strings.Split(data, ",") {
+		if v, ok := strings.CutPrefix(o, key+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// withoutOption removes key=value from a comma-separated option list.
+func withoutOption(data, key string) string {
+	var keep []string
+	for _, o := range strings.Split(data, ",") {
+		if !strings.HasPrefix(o, key+"=") && o != "" {
+			keep = append(keep, o)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
 // withOption sets key=value in a comma-separated option list.
 func withOption(data, key, value string) string {
 	opts := strings.Split(data, ",")
@@ -318,8 +389,8 @@ func mountOverlay(s Source, log func(string), modprobe func(...string) error) er
 		if size == "" {
 			size = "50%"
 		}
-		if err := unix.Mount("tmpfs", upperPoint, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size="+size); err != nil {
-			return setupErr("ants.overlay=tmpfs: %v", err)
+		if err := mount.Mount("tmpfs", upperPoint, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=0755,size="+size); err != nil {
+			return setupErr("ants.overlay=tmpfs: %w", err)
 		}
 		what += " (size " + size + ")"
 	} else {
@@ -332,8 +403,8 @@ func mountOverlay(s Source, log func(string), modprobe func(...string) error) er
 			t = "ext4"
 		}
 		modprobe(t)
-		if err := unix.Mount(dev.Path, upperPoint, t, unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
-			return setupErr("ants.overlay=%s: mount %s (%s): %v", s.Overlay, dev.Path, t, err)
+		if err := mount.Mount(dev.Path, upperPoint, t, unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			return setupErr("ants.overlay=%s: %w", s.Overlay, err)
 		}
 		what = dev.Path + " (" + t + ")"
 	}
@@ -344,8 +415,8 @@ func mountOverlay(s Source, log func(string), modprobe func(...string) error) er
 		}
 	}
 	opts := "lowerdir=" + lowerPoint + ",upperdir=" + upper + ",workdir=" + work
-	if err := unix.Mount("overlay", MountPoint, "overlay", 0, opts); err != nil {
-		return setupErr("ants.overlay=%s: overlay on %s: %v", s.Overlay, s, err)
+	if err := mount.Mount("overlay", MountPoint, "overlay", 0, opts); err != nil {
+		return setupErr("ants.overlay=%s over %s: %w", s.Overlay, s, err)
 	}
 	log(fmt.Sprintf("overlay: %s read-only under %s, where the writes go", s, what))
 	return nil
@@ -369,17 +440,11 @@ func findDevice(s Source, log func(string)) (blockid.Dev, error) {
 			return blockid.Dev{}, sourceErr("root=%s: %v (add rootwait to wait for it)", s.Spec, err)
 		}
 		if s.Wait && time.Now().After(next) {
-			log(fmt.Sprintf("rootwait: still waiting for root=%s; %s a, then rootctl stop, to give up", s.Spec, "Ctrl-]"))
+			log(fmt.Sprintf("rootwait: still waiting for root=%s; %s a, then rootctl stop, to give up", s.Spec, escapeKey(EscapeFile)))
 			next = time.Now().Add(10 * time.Second)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-type mnt struct {
-	src, dst, fstype string
-	flags            uintptr
-	data             string
 }
 
 // Read-only and masked parts of the root's /proc when it is contained, as
@@ -399,35 +464,24 @@ func prepare(root, console string, s Source) error {
 		// the machine's sysfs knobs are not its own.
 		sysFlags |= unix.MS_RDONLY
 	}
-	mounts := []mnt{
-		{"proc", "/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-		{"sysfs", "/sys", "sysfs", sysFlags, ""},
+	mounts := mount.Table{
+		{Source: "proc", Target: "/proc", FSType: "proc", Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{Source: "sysfs", Target: "/sys", FSType: "sysfs", Flags: sysFlags},
 	}
 	if !contained || s.DevDir == "" {
-		mounts = append(mounts, mnt{"devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755"})
+		mounts = append(mounts, mount.Entry{Source: "devtmpfs", Target: "/dev", FSType: "devtmpfs", Flags: unix.MS_NOSUID, Data: "mode=0755"})
 	} else {
-		// The root's own /dev, which PID 1 made and keeps in step with hotplug.
-		mounts = append(mounts, mnt{s.DevDir, "/dev", "", unix.MS_BIND, ""})
+		// The root's own /dev, which PID 1 made and keeps in step with hotplug. A
+		// bind takes no flags of its own: nosuid and noexec come by a remount.
+		mounts = append(mounts, mount.Entry{Source: s.DevDir, Target: "/dev", Flags: unix.MS_BIND | unix.MS_NOSUID | unix.MS_NOEXEC})
 	}
 	mounts = append(mounts,
-		mnt{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,gid=5,mode=0620,ptmxmode=0666"},
-		mnt{"tmpfs", "/run", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755,size=20%"},
+		mount.Entry{Source: "devpts", Target: "/dev/pts", FSType: "devpts", Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,gid=5,mode=0620,ptmxmode=0666"},
+		mount.Entry{Source: "tmpfs", Target: "/run", FSType: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "mode=0755,size=20%"},
 	)
-	for _, m := range mounts {
-		dst := filepath.Join(root, m.dst)
-		if st, err := os.Stat(dst); err != nil || !st.IsDir() {
-			// A root without the directory (a minimal tree): make it if we can.
-			if err := os.MkdirAll(dst, 0o755); err != nil {
-				return setupErr("the root has no %s and it cannot be made: %v", m.dst, err)
-			}
-		}
-		if err := unix.Mount(m.src, dst, m.fstype, m.flags, m.data); err != nil {
-			return setupErr("mount %s on %s in the root: %v", m.fstype, m.dst, err)
-		}
-		if m.flags&unix.MS_BIND != 0 {
-			// A bind takes no flags of its own: nosuid and noexec come by a remount.
-			unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_NOSUID|unix.MS_NOEXEC, "")
-		}
+	// A root without a target directory (a minimal tree) gets it made if it can be.
+	if err := mounts.Mount(root, false); err != nil {
+		return setupErr("in the root: %w", err)
 	}
 	if !contained || s.DevDir == "" {
 		// The root's own devpts instance: its ptmx must be the one of that
@@ -435,8 +489,8 @@ func prepare(root, console string, s Source) error {
 		// the admin namespace's file too: bind over it (a mount of this namespace
 		// only), never replace it. (The root's own /dev has ptmx as a link.)
 		ptmx := filepath.Join(root, "/dev/ptmx")
-		if err := unix.Mount(filepath.Join(root, "/dev/pts/ptmx"), ptmx, "", unix.MS_BIND, ""); err != nil {
-			return setupErr("/dev/ptmx in the root: %v", err)
+		if err := mount.Bind(filepath.Join(root, "/dev/pts/ptmx"), ptmx, 0); err != nil {
+			return setupErr("/dev/ptmx in the root: %w", err)
 		}
 	}
 	if contained {
@@ -446,7 +500,7 @@ func prepare(root, console string, s Source) error {
 				continue
 			}
 			if err := readOnlyBind(dst); err != nil {
-				return setupErr("making /proc/%s read-only in the root: %v", p, err)
+				return setupErr("making /proc/%s read-only in the root: %w", p, err)
 			}
 		}
 		null := filepath.Join(root, "/dev/null")
@@ -455,8 +509,8 @@ func prepare(root, console string, s Source) error {
 			if _, err := os.Stat(dst); err != nil {
 				continue
 			}
-			if err := unix.Mount(null, dst, "", unix.MS_BIND, ""); err != nil {
-				return setupErr("masking /proc/%s in the root: %v", p, err)
+			if err := mount.Bind(null, dst, 0); err != nil {
+				return setupErr("masking /proc/%s in the root: %w", p, err)
 			}
 		}
 	}
@@ -470,8 +524,8 @@ func prepare(root, console string, s Source) error {
 		}
 		// The console mux's pty stands in for the console: the root's init never
 		// gets the real console, which PID 1 alone reads.
-		if err := unix.Mount(console, c, "", unix.MS_BIND, ""); err != nil {
-			return setupErr("binding the console pty over /dev/console: %v", err)
+		if err := mount.Bind(console, c, 0); err != nil {
+			return setupErr("the console pty over /dev/console: %w", err)
 		}
 	}
 	return nil
@@ -479,10 +533,10 @@ func prepare(root, console string, s Source) error {
 
 // readOnlyBind makes path a read-only bind of itself.
 func readOnlyBind(path string) error {
-	if err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := mount.Bind(path, path, unix.MS_REC); err != nil {
 		return err
 	}
-	return unix.Mount("", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	return mount.Remount(path, unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 }
 
 // confine is the last step before the root's init: its OOM score back to the
@@ -504,16 +558,16 @@ func pivot(root string) error {
 	if err := unix.Chdir(root); err != nil {
 		return setupErr("chdir %s: %v", root, err)
 	}
-	if err := unix.PivotRoot(".", "."); err != nil {
-		return setupErr("pivot_root: %v", err)
+	if err := mount.PivotRoot(".", "."); err != nil {
+		return setupErr("%s: %w", root, err)
 	}
 	// The old root (the admin tree) is stacked under "."; make it a slave so the
 	// detach cannot propagate, then let it go.
-	if err := unix.Mount("", ".", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return setupErr("old root: %v", err)
+	if err := mount.Propagate(".", unix.MS_SLAVE|unix.MS_REC); err != nil {
+		return setupErr("old root: %w", err)
 	}
-	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
-		return setupErr("detaching the admin tree: %v", err)
+	if err := mount.Unmount(".", unix.MNT_DETACH); err != nil {
+		return setupErr("detaching the admin tree: %w", err)
 	}
 	return unix.Chdir("/")
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/guard"
+	"github.com/ants/ants/internal/testns"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,8 +36,15 @@ const (
 	dirEnv   = "ANTS_ROOTSYS_DIR"   // the parent's temporary directory, for the child
 )
 
-// inChild reports whether this process is the namespaced re-run of test t.
-func inChild(t *testing.T) bool { return os.Getenv(childEnv) == t.Name() }
+// inChild reports whether this process is the namespaced re-run of test t; there,
+// the child's coverage is kept (it pivots away from the host's /tmp).
+func inChild(t *testing.T) bool {
+	if os.Getenv(childEnv) != t.Name() {
+		return false
+	}
+	testns.KeepCoverage(t)
+	return true
+}
 
 // inNamespaces re-runs test t under unshare with the given options and checks that
 // it passed there. env is added to the child's environment. It skips t when not root
@@ -63,13 +71,7 @@ func inNamespaces(t *testing.T, env []string, opts ...string) {
 	defer cancel()
 	args := append(append([]string{}, opts...), os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1", "-test.timeout=90s")
 	cmd := exec.CommandContext(ctx, unshare, args...)
-	for _, e := range os.Environ() {
-		// The child loses the host's tree: nowhere to write coverage to.
-		if !strings.HasPrefix(e, "GOCOVERDIR=") {
-			cmd.Env = append(cmd.Env, e)
-		}
-	}
-	cmd.Env = append(cmd.Env, childEnv+"="+t.Name())
+	cmd.Env = append(os.Environ(), childEnv+"="+t.Name())
 	cmd.Env = append(cmd.Env, env...)
 	out, runErr := cmd.CombinedOutput()
 	t.Logf("unshare %s:\n%s", strings.Join(opts, " "), out)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ants/ants/internal/mount"
 	"golang.org/x/sys/unix"
 )
 
@@ -37,8 +38,8 @@ func FetchCfg(s Source, sysname, dest string, log func(string), modprobe func(..
 	if modprobe == nil {
 		modprobe = func(...string) error { return nil }
 	}
-	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
-		return nil, fmt.Errorf("making / private: %v", err)
+	if err := mount.Propagate("/", unix.MS_REC|unix.MS_PRIVATE); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfgMount, 0o755); err != nil {
 		return nil, err
@@ -49,7 +50,7 @@ func FetchCfg(s Source, sysname, dest string, log func(string), modprobe func(..
 	if err := mountSource(s, cfgMount, log, modprobe); err != nil {
 		return nil, err
 	}
-	defer unix.Unmount(cfgMount, unix.MNT_DETACH)
+	defer mount.Unmount(cfgMount, unix.MNT_DETACH)
 	src := filepath.Join(cfgMount, "cfg", sysname)
 	ents, err := os.ReadDir(src)
 	if os.IsNotExist(err) {

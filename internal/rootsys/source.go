@@ -54,6 +54,11 @@ type Source struct {
 	// layer of an overlayfs whose upper layer is a tmpfs ("tmpfs", OverlaySize) or
 	// a local disk (LABEL=, UUID=, /dev/X), so many machines can share one export.
 	Overlay, OverlaySize string
+	// Transport is the child's descriptor of a unix socket to PID 1 (0: none):
+	// a 9P root is mounted over a TCP connection the child dials itself
+	// (trans=fd), and a copy of it goes back to PID 1 on this socket, so that
+	// PID 1 can break it when the root hangs (pid1/transport.go).
+	Transport int
 }
 
 // String says where the root comes from, in a line.

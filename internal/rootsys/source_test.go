@@ -157,3 +157,17 @@ func TestWithOption(t *testing.T) {
 		}
 	}
 }
+
+func TestOptionHelpers(t *testing.T) {
+	data := "trans=tcp,port=564,version=9p2000.L,msize=65536"
+	if v := optionValue(data, "trans"); v != "tcp" {
+		t.Errorf("optionValue trans = %q", v)
+	}
+	if v := optionValue(data, "aname"); v != "" {
+		t.Errorf("optionValue aname = %q", v)
+	}
+	got := withoutOption(withOption(withOption(withOption(data, "trans", "fd"), "rfdno", "7"), "wfdno", "7"), "port")
+	if want := "trans=fd,version=9p2000.L,msize=65536,rfdno=7,wfdno=7"; got != want {
+		t.Errorf("fd options = %q, want %q", got, want)
+	}
+}

@@ -24,7 +24,9 @@ import (
 	"mvdan.cc/sh/v3/syntax"
 )
 
-// killTimeout is how long a command gets after SIGINT (on ^C) before SIGKILL.
+// killTimeout is how long a command gets after SIGINT (on ^C) before SIGKILL: when
+// ^C cancels what the shell runs, the interpreter sends the command SIGINT and, if it
+// has not exited killTimeout later, SIGKILL.
 const killTimeout = 2 * time.Second
 
 // Main runs antsh with args (without the program name) and returns its exit status.
@@ -66,6 +68,9 @@ func newRunner(params []string) (*interp.Runner, error) {
 	opts := []interp.RunnerOption{
 		interp.StdIO(os.Stdin, os.Stdout, os.Stderr),
 		interp.Env(expand.ListEnviron(os.Environ()...)),
+		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc {
+			return interp.DefaultExecHandler(killTimeout)
+		}),
 	}
 	if len(params) > 1 {
 		opts = append(opts, interp.Params(append([]string{"--"}, params[1:]...)...))

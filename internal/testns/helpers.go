@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ants/ants/internal/mount"
 )
 
 // Checked is Rerun in a new private mount namespace, with TMPDIR below a directory
@@ -47,26 +49,10 @@ func Scratch(t *testing.T) string {
 	return d
 }
 
-// mountPoints lists the calling thread's mount points in mount order, decoding
-// mountinfo's octal escapes (\040 for a space).
+// mountPoints lists the calling thread's mount points in mount order.
 func mountPoints() []string {
-	var out []string
-	for _, l := range strings.Split(Mountinfo(), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 5 {
-			continue
-		}
-		p := f[4]
-		for i := strings.IndexByte(p, '\\'); i >= 0 && i+3 < len(p); i = strings.IndexByte(p, '\\') {
-			c, err := strconv.ParseUint(p[i+1:i+4], 8, 8)
-			if err != nil {
-				break
-			}
-			p = p[:i] + string(rune(c)) + p[i+4:]
-		}
-		out = append(out, p)
-	}
-	return out
+	points, _ := mount.Points(mount.Self)
+	return points
 }
 
 // Write writes s to p, making its directories.

@@ -12,13 +12,15 @@ import (
 	"testing"
 )
 
-// Rerun returns true in the re-executed child, where the test body runs. In the
+// Rerun returns true in the re-executed child, where the test body runs (with
+// KeepCoverage, so the child may pivot or chroot under go test -cover). In the
 // parent it skips without root or unshare(1), runs the child with env (and key set
 // to the test's name), fails unless the child passed, skips if the child skipped,
 // and returns false.
 func Rerun(t *testing.T, key string, unshareArgs []string, env ...string) bool {
 	t.Helper()
 	if os.Getenv(key) == t.Name() {
+		KeepCoverage(t)
 		return true
 	}
 	if os.Geteuid() != 0 {

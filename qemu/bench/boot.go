@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -48,7 +47,6 @@ var (
 	reRunInit = regexp.MustCompile(`\[\s*([0-9.]+)\] Run /init as init process`)
 	rePhase   = regexp.MustCompile(`\[\s*[0-9.]+\] ants: root system: [^\r\n]*`)
 	reRSS     = regexp.MustCompile(`VmRSS:\s+(\d+) kB`)
-	reUptime  = regexp.MustCompile(`(?m)^\s*([0-9]+\.[0-9]+) [0-9.]+\s*$`)
 )
 
 func atof(s string) float64 { f, _ := strconv.ParseFloat(strings.TrimSpace(s), 64); return f }
@@ -240,11 +238,4 @@ func hungRoot(t *tb, kernel, initrd string) hung {
 		t.Fatalf("the machine booted %d times", n)
 	}
 	return h
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return fmt.Sprint(err)
 }

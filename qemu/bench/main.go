@@ -5,7 +5,7 @@
 // `make bench` runs it; `make bench QUICK=1` is the short check that `make test`
 // runs. See docs/performance.md.
 //
-//	go run ./qemu/bench [-n 5] [-quick]
+//	go run ./qemu/bench [-n 5] [-quick] [-v]
 package main
 
 import (
@@ -49,7 +49,7 @@ func main() {
 	quick := flag.Bool("quick", os.Getenv("QUICK") == "1", "N=1, no warm-up, memory bisection, Debian image or build timing ($QUICK=1)")
 	n := flag.Int("n", 5, "boots of each image (after one warm-up)")
 	hungN := flag.Int("hung", 3, "runs of the hung-root scenario (1 with -quick)")
-	verbose := flag.Bool("v", false, "progress on stderr")
+	verbose := flag.Bool("v", false, "the machines' logs on stderr too (the steps always are; a failed boot's log is)")
 	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): no demo or hung root, memory bisection, Debian image or build timing")
 	flag.Parse()
 	if err := os.Chdir(qemu.Root()); err != nil {
@@ -63,10 +63,9 @@ func main() {
 		*quick, *hungN = true, 0
 		r.Quick = true
 	}
+	// The steps, always: a full run takes many minutes.
 	logf := func(f string, a ...any) {
-		if *verbose || true {
-			fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...)
-		}
+		fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...)
 	}
 	start := time.Now()
 	work := "build/bench/work"
