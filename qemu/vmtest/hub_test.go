@@ -117,6 +117,13 @@ func TestHubs(t *testing.T) {
 	start := time.Now()
 	ssh("rootctl restart venti=tcp!10.0.2.101!564 ants.aname=" + dir2)
 	t.Logf("rootctl restart over ssh: %v", time.Since(start).Round(time.Millisecond))
+	// A hung 9P root's connection is PID 1's to break: its processes die, none is
+	// abandoned in the kernel.
+	vm.Expect(`root system: stopping pid \d+, which does not respond: its 9P connection broken and SIGKILL`, cmdTimeout)
+	vm.Expect(`root system: stopped`, cmdTimeout)
+	if strings.Contains(vm.Output(), "abandoned pid") {
+		t.Errorf("the hung root's processes were abandoned, not ended")
+	}
 	log := waitLog("root", "hostname second")
 	if i, j := strings.Index(log, "root system 2 starting from 9p tcp!10.0.2.101!564"), strings.LastIndex(log, "hostname second"); i < 0 || j < i {
 		t.Errorf("hub log root: no start marker of the second root before its output:\n%s", log)
