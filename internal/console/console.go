@@ -78,6 +78,9 @@ type Client struct {
 
 // Mux is the console multiplexer.
 type Mux struct {
+	// wmu orders what reaches the consoles: a focus change's notice and replay,
+	// notices, and the focused client's output, each whole. Taken before mu.
+	wmu     sync.Mutex
 	mu      sync.Mutex
 	outs    []io.Writer
 	clients []*Client
@@ -309,6 +312,8 @@ func OpenPTYSize(ws unix.Winsize) (master, slave *os.File, err error) {
 // output handles bytes a client wrote: to its backlog and its viewers, and to the
 // consoles if it has the focus (else they are unseen until it has).
 func (m *Mux) output(c *Client, b []byte) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	c.record(b)
 	if m.focus != c {
@@ -326,6 +331,8 @@ func (m *Mux) output(c *Client, b []byte) {
 // Notice writes a line of the mux's own on the consoles.
 func (m *Mux) Notice(format string, args ...any) {
 	msg := "\r\n[ants: " + fmt.Sprintf(format, args...) + "]\r\n"
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	outs := m.outs
 	m.mu.Unlock()
@@ -336,6 +343,8 @@ func (m *Mux) Notice(format string, args ...any) {
 
 // Focus gives c the console and shows what it printed while it had not.
 func (m *Mux) Focus(c *Client) {
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
 	m.mu.Lock()
 	if m.focus == c {
 		m.mu.Unlock()

@@ -258,3 +258,32 @@ func TestMark(t *testing.T) {
 		t.Errorf("backlog %q", r.Backlog())
 	}
 }
+
+func TestKernelConsoleIsAName(t *testing.T) {
+	if name := KernelConsole(); name == "" || strings.Contains(name, "/") {
+		t.Errorf("KernelConsole() = %q", name)
+	}
+}
+
+// OpenDevice leaves a terminal raw, as the mux needs it: a pty's slave stands in
+// for the console.
+func TestOpenDeviceIsRaw(t *testing.T) {
+	m, s, err := OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys: %v", err)
+	}
+	defer m.Close()
+	defer s.Close()
+	f, err := OpenDevice(strings.TrimPrefix(s.Name(), "/dev/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tio, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tio.Lflag&(unix.ECHO|unix.ICANON|unix.ISIG) != 0 || tio.Iflag&(unix.ICRNL|unix.IXON) != 0 || tio.Oflag&unix.OPOST != 0 || tio.Cc[unix.VMIN] != 1 {
+		t.Errorf("not raw: lflag %#x iflag %#x oflag %#x vmin %d", tio.Lflag, tio.Iflag, tio.Oflag, tio.Cc[unix.VMIN])
+	}
+}

@@ -43,7 +43,7 @@ type Init struct {
 	boot    *console.Client
 	admin   *console.Client
 	rootc   *console.Client
-	root    *rootSys
+	root    *Life
 	// The admin shell: started before the boot scripts when the console has a
 	// mux (so Ctrl-] a reaches it while they run), restarted when it exits. Only
 	// the goroutine of Main (stage2, then superviseForever) touches these two.
@@ -64,7 +64,8 @@ type Init struct {
 
 // Main is PID 1. It does not return.
 func Main() {
-	in := &Init{root: newRootSys()}
+	in := &Init{}
+	in.root = newLife(in)
 	// Signals first: as PID 1, SIGTERM/SIGINT/SIGHUP left to Go's defaults would end
 	// the process (and panic the kernel) before any handler exists.
 	in.sigs = make(chan os.Signal, 16)
@@ -215,7 +216,7 @@ func (in *Init) startWatchdog(v string) {
 	if d == 0 {
 		return
 	}
-	go in.safe("watchdog", func() { in.watchdog(d, d) })
+	go in.safe("watchdog", func() { in.root.Watch(d, d) })
 }
 
 // setupCgroups mounts cgroup2 (nsdelegate: a root with its own cgroup namespace
@@ -269,7 +270,7 @@ func (in *Init) superviseForever() {
 			}
 			last = time.Now()
 			in.safe("shell", in.startShell)
-		case ev := <-in.root.events:
+		case ev := <-in.root.Events():
 			in.safe("root exit", func() { in.rootExited(ev) })
 		case s := <-in.sigs:
 			sig := s.(syscall.Signal)
@@ -332,7 +333,7 @@ func (in *Init) startShell() {
 // is opened anew for every child: when a session leader that had it as controlling
 // terminal exits, the kernel hangs up every open file of it, PID 1's too.
 func (in *Init) openConsole() {
-	in.ttyName = ConsoleTTY()
+	in.ttyName = console.KernelConsole()
 	f, err := in.openTTY()
 	if err != nil {
 		in.log.Printf("init: %v", err)
@@ -355,7 +356,7 @@ func (in *Init) openTTY() (*os.File, error) {
 }
 
 // startMux takes the console(s) for the console multiplexer: raw input, so that
-// the escape key reaches PID 1 whatever a client does (rawInput). Output to each
+// the escape key reaches PID 1 whatever a client does (console.OpenDevice). Output to each
 // goes through a Queue, so that a stalled line stalls no goroutine of PID 1; the
 // console /dev/console writes to shares its queue with PID 1's log. A console whose
 // input ends (a hangup, EIO) is opened again (console.Mux.ReadForever).
@@ -369,9 +370,9 @@ func (in *Init) startMux(escape string) {
 	var devs []console.Device
 	var ins []*os.File
 	var sizes []unix.Winsize
-	logTTY := ConsoleTTY()
-	for _, name := range ConsoleTTYs() {
-		f, err := openConsoleDev(name)
+	logTTY := console.KernelConsole()
+	for _, name := range console.KernelConsoles() {
+		f, err := console.OpenDevice(name)
 		if err != nil {
 			in.log.Printf("init: console /dev/%s: %v", name, err)
 			if f == nil {
@@ -386,7 +387,7 @@ func (in *Init) startMux(escape string) {
 		devs = append(devs, console.Device{
 			Name: name,
 			Open: func() (io.ReadCloser, error) {
-				f, err := openConsoleDev(name)
+				f, err := console.OpenDevice(name)
 				if f == nil {
 					return nil, err
 				}
@@ -422,75 +423,6 @@ func (in *Init) startMux(escape string) {
 	}
 	k := console.KeyName(esc)
 	in.log.Printf("console: %s a admin shell, %s r root console, %s ? help", k, k, k)
-}
-
-// openConsoleDev opens /dev/NAME (never as a controlling terminal) and sets it
-// raw. An error of rawInput comes with the open file.
-func openConsoleDev(name string) (*os.File, error) {
-	f, err := os.OpenFile("/dev/"+name, os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := rawInput(int(f.Fd())); err != nil {
-		return f, err
-	}
-	vtKeyboard(int(f.Fd()))
-	return f, nil
-}
-
-// vtKeyboard gives a virtual terminal's keyboard back its translated mode when
-// it is raw or off (an X server or a program that died with it so leaves it):
-// then keys arrive as scancodes or not at all, and the escape key would not work
-// from the keyboard. A serial line is no VT (KDGKBMODE fails) and is left alone.
-func vtKeyboard(fd int) {
-	// linux/kd.h; x/sys/unix has none of them.
-	const (
-		kdGKBMode = 0x4b44
-		kdSKBMode = 0x4b45
-		kXlate    = 1
-		kUnicode  = 3
-	)
-	mode, err := unix.IoctlGetInt(fd, kdGKBMode)
-	if err != nil || mode == kXlate || mode == kUnicode {
-		return
-	}
-	unix.IoctlSetInt(fd, kdSKBMode, kUnicode)
-}
-
-// rawInput sets a console raw (no echo, no line editing, no signals, no output
-// translation: the ptys behind the mux do all that, and their output already ends
-// lines with \r\n; PID 1's own log writes \r\n to the console itself).
-func rawInput(fd int) error {
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return err
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Oflag &^= unix.OPOST
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	return unix.IoctlSetTermios(fd, unix.TCSETS, t)
-}
-
-// ConsoleTTYs names every console the kernel writes to (console= on the command
-// line: serial and VGA).
-func ConsoleTTYs() []string {
-	b, _ := os.ReadFile("/sys/class/tty/console/active")
-	return strings.Fields(string(b))
-}
-
-// ConsoleTTY names the tty of the kernel's console: the last of
-// /sys/class/tty/console/active, which is the one /dev/console writes to.
-func ConsoleTTY() string {
-	b, err := os.ReadFile("/sys/class/tty/console/active")
-	f := strings.Fields(string(b))
-	if err != nil || len(f) == 0 {
-		return "console"
-	}
-	return f[len(f)-1]
 }
 
 // start starts a child on the console, in a session of its own with its terminal

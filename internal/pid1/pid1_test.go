@@ -12,13 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestConsoleTTYIsAName(t *testing.T) {
-	name := ConsoleTTY()
-	if name == "" || strings.Contains(name, "/") {
-		t.Errorf("ConsoleTTY() = %q", name)
-	}
-}
-
 // TestMoveTree moves a tree of files, links, fifos and directories, and leaves
 // nothing behind.
 func TestMoveTree(t *testing.T) {

@@ -1,15 +1,12 @@
 package pid1
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,48 +42,22 @@ const (
 // RootDevDir is where PID 1 keeps the contained root's /dev (guard.DevDir).
 const RootDevDir = "/run/ants/rootdev"
 
-// Root system states.
-const (
-	rootStopped  = "stopped"
-	rootRunning  = "running"
-	rootStopping = "stopping"
-)
-
-// rootSys is PID 1's view of the root system.
-type rootSys struct {
-	mu      sync.Mutex
-	state   string
-	src     rootsys.Source
-	pid     int
-	started time.Time
-	starts  int
-	last    string        // how the last one ended
-	exited  chan struct{} // closed when the current one is gone
-	cgroup  string
-	events  chan rootEvent
-	gen     int      // counts starts; a late exit of an abandoned root is ignored
-	mntns   *os.File // the root's mount namespace, for aborting its mounts
-	// transport is a 9P root's connection to its server (transport.go).
-	transport *os.File
+// rootMachine is the machine under the root's lifecycle (LifeSys): the child in
+// its namespaces and cgroup, its /dev, its console on the mux, the probes.
+type rootMachine struct {
+	in *Init
+	mu sync.Mutex
 	// The root's own /dev, for hotplug: an O_PATH descriptor of RootDevDir's
 	// tmpfs of this start, -1 when the root uses devtmpfs (ants.rootpriv=full).
 	devfd      int
 	hotplugged bool // the uevent reader is running
-	// The watchdog's view.
-	hung      bool
-	hungSince time.Time
-	probeErr  string
-	acting    bool // ants.onroothang is stopping and starting it
 }
 
-type rootEvent struct {
-	ws     unix.WaitStatus
-	src    rootsys.Source
-	runFor time.Duration
-}
+func newRootMachine(in *Init) *rootMachine { return &rootMachine{in: in, devfd: -1} }
 
-func newRootSys() *rootSys {
-	return &rootSys{state: rootStopped, events: make(chan rootEvent, 4), devfd: -1}
+// newLife makes PID 1's root lifecycle over the machine.
+func newLife(in *Init) *Life {
+	return NewLife(newRootMachine(in), func(format string, args ...any) { in.log.Printf(format, args...) })
 }
 
 // rootVars reads the boot variables as they stand (/env), with overrides.
@@ -100,25 +71,23 @@ func rootVars(over map[string]string) func(string) string {
 	}
 }
 
-// startRoot starts the root system from src.
 func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
-	r := in.root
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.state != rootStopped {
-		return 0, fmt.Errorf("the root system is %s (pid %d); rootctl stop or restart first", r.state, r.pid)
-	}
-	if src.Kind == rootsys.None {
-		return 0, fmt.Errorf("no root configured: set root= or venti= (rootctl start venti=tcp!HOST!PORT)")
-	}
+	return in.root.Start(src, focus)
+}
+func (in *Init) stopRoot(grace time.Duration) error { return in.root.Stop(grace) }
+func (in *Init) rootStatus() string                 { return in.root.Status() }
+
+// Start clones the root child (`ants root-child SOURCE`) into new mount, PID, UTS
+// and cgroup namespaces, in root-N/init, on the root console's pty.
+func (m *rootMachine) Start(src rootsys.Source, n int, focus bool) (*Child, error) {
+	in := m.in
 	os.Remove(rootsys.ErrFile)
 	os.Remove(rootsys.ServerFile)
-	r.starts++
 	src.DevDir = ""
 	if !src.Full {
-		src.DevDir = in.newRootDev()
+		src.DevDir = m.newRootDev()
 	}
-	cg, cgfd := in.newCgroup(r.starts, src)
+	cg, cgfd := in.newCgroup(n, src)
 	// The child hands a 9P root's connection back on this socket (rootsys.Source
 	// Transport): PID 1 can then break it at once when the root hangs.
 	back, childEnd := transportPair()
@@ -149,205 +118,99 @@ func (in *Init) startRoot(src rootsys.Source, focus bool) (int, error) {
 		if back != nil {
 			back.Close()
 		}
-		return 0, fmt.Errorf("starting the root system: %v", err)
+		removeCgroup(cg)
+		return nil, err
 	}
-	r.state, r.src, r.pid, r.started, r.cgroup = rootRunning, src, pid, time.Now(), cg
-	r.exited = make(chan struct{})
-	r.gen++
-	gen := r.gen
-	r.hung, r.probeErr = false, ""
-	exited := r.exited
+	t := &transport{}
 	if back != nil {
-		go in.safe("root transport", func() { in.takeTransport(back, gen) })
+		go in.safe("root transport", func() { t.take(back) })
 	}
-	if f, err := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil {
-		r.mntns = f
+	mntns, _ := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	var once sync.Once
+	c := &Child{
+		Pid:   pid,
+		Exit:  ch,
+		Break: t.shut,
+		Abort: func() <-chan struct{} { return in.abortRootMounts(mntns) },
+		Drop: func() {
+			once.Do(func() {
+				t.drop()
+				if mntns != nil {
+					mntns.Close()
+				}
+			})
+		},
+		Reaped: func() { removeCgroup(cg) },
+	}
+	if in.mux != nil {
+		in.rootc.Mark("root system %d starting from %s (pid %d)", n, src, pid)
+		if focus {
+			c.Note = "; its console has the focus"
+			in.mux.Focus(in.rootc)
+		} else {
+			c.Note = fmt.Sprintf("; %s r for its console", console.KeyName(in.mux.Escape()))
+		}
+	}
+	return c, nil
+}
+
+func (m *rootMachine) Kill(pid int, sig unix.Signal) { unix.Kill(pid, sig) }
+
+func (m *rootMachine) StopSignal(pid int) (unix.Signal, string, time.Duration) {
+	return stopSignal(pid)
+}
+
+// Probe runs `ants probe PID`: a child that looks at the root's "/" through its
+// namespace.
+func (m *rootMachine) Probe(pid int) (<-chan unix.WaitStatus, func(), error) {
+	cmd := exec.Command(BinDir+"/ants", "probe", strconv.Itoa(pid))
+	cmd.Env = m.in.env
+	// exec would open /dev/null for unset stdio inside the reaper's lock; give
+	// it the one PID 1 holds open.
+	if n := devNull(); n != nil {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = n, n, n
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	ch, err := m.in.reaper.Start(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ch, func() { unix.Kill(cmd.Process.Pid, unix.SIGKILL) }, nil
+}
+
+func (m *rootMachine) Vars() func(string) string { return rootVars(nil) }
+
+func (m *rootMachine) Server() string { return currentServer() }
+
+func (m *rootMachine) RootFocused() bool {
+	return m.in.mux == nil || m.in.mux.Focused() == m.in.rootc
+}
+
+func (m *rootMachine) Hint() string {
+	if m.in.mux == nil {
+		// No multiplexer: no escape key; the admin shell shares the console.
+		return "rootctl stop or restart in the admin shell"
+	}
+	return console.KeyName(m.in.mux.Escape()) + " a for the admin shell, then rootctl stop or restart"
+}
+
+func (m *rootMachine) Record(pid int) {
+	if pid == 0 {
+		os.Remove(RootPidFile)
+		return
 	}
 	os.WriteFile(RootPidFile, []byte(fmt.Sprintf("%d\n", pid)), 0o644)
-	if in.mux != nil {
-		in.rootc.Mark("root system %d starting from %s (pid %d)", r.starts, src, pid)
-	}
-	switch {
-	case in.mux == nil:
-		in.log.Printf("root system: starting from %s (pid %d)", src, pid)
-	case focus:
-		in.log.Printf("root system: starting from %s (pid %d); its console has the focus", src, pid)
-		in.mux.Focus(in.rootc)
-	default:
-		in.log.Printf("root system: starting from %s (pid %d); %s r for its console", src, pid, console.KeyName(in.mux.Escape()))
-	}
-	mntns := r.mntns
-	go in.safe("root wait", func() {
-		ws := <-ch
-		if mntns != nil {
-			mntns.Close()
-		}
-		r.mu.Lock()
-		if r.gen != gen {
-			// A root abandoned by stop (stuck in D state) ended at last.
-			r.mu.Unlock()
-			in.log.Printf("root system: the abandoned root (pid %d) is gone at last", pid)
-			removeCgroup(cg)
-			return
-		}
-		stopping := r.state == rootStopping
-		runFor := time.Since(r.started)
-		r.state, r.pid, r.mntns = rootStopped, 0, nil
-		r.dropTransport()
-		r.last = Describe(ws)
-		r.mu.Unlock()
-		os.Remove(RootPidFile)
-		close(exited)
-		removeCgroup(cg)
-		if !stopping {
-			r.events <- rootEvent{ws: ws, src: src, runFor: runFor}
-		}
-	})
-	return pid, nil
 }
 
-// stopRoot stops the root: its init's stop signal (stopSignal), a grace period,
-// then SIGKILL, which ends its whole PID namespace. Its mounts go with its mount
-// namespace; processes stuck in D state on a dead server do not hold the caller.
-// grace 0 takes the init's own (stopSignal).
-func (in *Init) stopRoot(grace time.Duration) error {
-	r := in.root
-	r.mu.Lock()
-	if r.state == rootStopped {
-		r.mu.Unlock()
-		return nil
-	}
-	r.state = rootStopping
-	pid, exited := r.pid, r.exited
-	sig, sigName, initGrace := stopSignal(pid)
-	if grace == 0 {
-		grace = initGrace
-	}
-	hung := r.hung
-	r.mu.Unlock()
-	stopped := func(d time.Duration) bool {
-		select {
-		case <-exited:
-			in.log.Printf("root system: stopped")
-			return true
-		case <-time.After(d):
-			return false
-		}
-	}
-	if hung {
-		// A root the watchdog finds not responding cannot shut down in order: its
-		// file system does not answer. No grace; its connection is broken first,
-		// so that the processes SIGKILL wakes do not wait for the dead server.
-		broke := in.breakTransport()
-		how := "SIGKILL to its PID namespace"
-		if broke {
-			how = "its 9P connection broken and " + how
-		}
-		in.log.Printf("root system: stopping pid %d, which does not respond: %s", pid, how)
-		unix.Kill(pid, unix.SIGKILL)
-		if stopped(time.Second) {
-			return nil
-		}
-	} else {
-		in.log.Printf("root system: stopping (%s to pid %d, SIGKILL after %v)", sigName, pid, grace)
-		unix.Kill(pid, sig)
-		switch in.waitStop(exited, grace) {
-		case stopExited:
-			in.log.Printf("root system: stopped")
-			return nil
-		case stopHung:
-			// The watchdog found it not responding meanwhile: the rest of the
-			// grace cannot help.
-			how := "SIGKILL to its PID namespace now"
-			if in.breakTransport() {
-				how = "its 9P connection broken and " + how
-			}
-			in.log.Printf("root system: not responding; %s", how)
-		default:
-			in.log.Printf("root system: init still running after %v; SIGKILL to its PID namespace", grace)
-		}
-		unix.Kill(pid, unix.SIGKILL)
-		if stopped(time.Second) {
-			return nil
-		}
-		if in.breakTransport() {
-			in.log.Printf("root system: processes stuck after SIGKILL; breaking its 9P connection")
-			if stopped(time.Second) {
-				return nil
-			}
-		}
-	}
-	// Processes stuck in D state on a hung server keep the namespace's init from
-	// ending. Abort the root's mounts from inside its mount namespace: a network
-	// file system (NFS) fails its pending requests, and they can die.
-	in.log.Printf("root system: processes stuck (a hung file system?); aborting the root's mounts (MNT_FORCE, MNT_DETACH)")
-	if aborted := in.abortRootMounts(); aborted != nil {
-		select {
-		case <-exited:
-			in.log.Printf("root system: stopped")
-			return nil
-		case <-aborted:
-			if stopped(500 * time.Millisecond) {
-				return nil
-			}
-		case <-time.After(2 * time.Second):
-			in.log.Printf("root system: root-abort is stuck too (on the hung file system); going on")
-		}
-	}
-	// Leave them: nothing of the admin namespace depends on them, and a new root
-	// does not need them gone.
-	r.mu.Lock()
-	r.gen++
-	r.state, r.pid = rootStopped, 0
-	r.last = "abandoned: processes stuck in D state after SIGKILL"
-	r.dropTransport()
-	if r.mntns != nil {
-		r.mntns.Close()
-		r.mntns = nil
-	}
-	close(exited)
-	r.mu.Unlock()
-	os.Remove(RootPidFile)
-	in.log.Printf("root system: abandoned pid %d with processes stuck in the kernel; a new root can start", pid)
-	return nil
-}
-
-// Outcomes of waitStop.
-const (
-	stopExited = iota
-	stopHung
-	stopTimedOut
-)
-
-// waitStop waits for the root to end, for at most grace, and ends early when the
-// watchdog finds it not responding (an orderly stop needs its file system).
-func (in *Init) waitStop(exited <-chan struct{}, grace time.Duration) int {
-	deadline := time.After(grace)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-exited:
-			return stopExited
-		case <-deadline:
-			return stopTimedOut
-		case <-tick.C:
-			in.root.mu.Lock()
-			hung := in.root.hung
-			in.root.mu.Unlock()
-			if hung {
-				return stopHung
-			}
-		}
-	}
+// currentServer is the server the running root came from (rootsys.ServerFile).
+func currentServer() string {
+	b, _ := os.ReadFile(rootsys.ServerFile)
+	return strings.TrimSpace(string(b))
 }
 
 // abortRootMounts starts `ants root-abort` in the root's mount namespace (handed
 // over as fd 3); the channel is closed when it has ended (nil: not started).
-func (in *Init) abortRootMounts() <-chan struct{} {
-	in.root.mu.Lock()
-	ns := in.root.mntns
-	in.root.mu.Unlock()
+func (in *Init) abortRootMounts(ns *os.File) <-chan struct{} {
 	if ns == nil {
 		return nil
 	}
@@ -383,69 +246,45 @@ func (in *Init) abortRootMounts() <-chan struct{} {
 	return done
 }
 
-// rootExited applies the policy when the root's init ends by itself.
+// rootExited applies the policy (decideExit) when the root's init ends by itself.
 func (in *Init) rootExited(ev rootEvent) {
-	ws := ev.ws
-	in.log.Printf("root system: init %s after %s", Describe(ws), ev.runFor.Round(time.Millisecond))
+	in.log.Printf("root system: init %s after %s", Describe(ev.ws), ev.runFor.Round(time.Millisecond))
 	if b, err := os.ReadFile(rootsys.ErrFile); err == nil && len(b) > 0 {
 		in.log.Printf("root system: %s", strings.TrimSpace(string(b)))
 	}
-	// reboot(2) inside a PID namespace ends its init with SIGHUP (reboot) or SIGINT
-	// (power off, halt): the root asked for the machine.
-	if ws.Signaled() {
-		switch ws.Signal() {
-		case unix.SIGINT:
-			a, _ := power.ByName("poweroff")
-			in.shutdown(a)
-			return
-		case unix.SIGHUP:
-			a, _ := power.ByName("reboot")
-			in.shutdown(a)
-			return
-		}
+	act := decideExit(ev, rootVars(nil)("ants.onrootexit"), in.askAgain())
+	for _, n := range act.notes {
+		in.log.Printf("%s", n)
 	}
-	if ws.Exited() && ws.ExitStatus() == rootsys.ExitSource {
-		if names := in.askAgain(); len(names) > 0 {
-			in.log.Printf("root system: asking again for %s", strings.Join(names, " and "))
-			if in.mux != nil {
-				in.mux.Focus(in.boot)
+	switch {
+	case act.power != "":
+		a, _ := power.ByName(act.power)
+		in.shutdown(a)
+	case len(act.ask) > 0:
+		if in.mux != nil {
+			in.mux.Focus(in.boot)
+		}
+		// The dialogue waits for a person: beside the supervise loop, so power
+		// signals and shell restarts are served meanwhile.
+		go in.safe("ask again", func() {
+			in.boot.SetState("")
+			ws, _ := in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, act.ask...)...)
+			in.boot.SetState(Describe(ws))
+			if in.powerDown.Load() {
+				return
 			}
-			// The dialogue waits for a person: beside the supervise loop, so power
-			// signals and shell restarts are served meanwhile.
-			go in.safe("ask again", func() {
-				in.boot.SetState("")
-				ws, _ := in.run(in.boot, BinDir+"/ants", append([]string{"ask"}, names...)...)
-				in.boot.SetState(Describe(ws))
-				if in.powerDown.Load() {
-					return
-				}
-				in.autoStartRoot()
-				if in.mux != nil && in.mux.Focused() == in.boot {
-					in.focusAdmin()
-				}
-			})
-			return
-		}
-	}
-	policy := rootVars(nil)("ants.onrootexit")
-	switch policy {
-	case "restart":
-		if ev.runFor < 5*time.Second {
-			in.log.Printf("root system: it lived less than 5 s; not restarting (rootctl start to try again)")
-			break
-		}
-		in.log.Printf("root system: restarting (ants.onrootexit=restart)")
+			in.autoStartRoot()
+			if in.mux != nil && in.mux.Focused() == in.boot {
+				in.focusAdmin()
+			}
+		})
+	case act.restart:
 		if _, err := in.startRoot(ev.src, true); err != nil {
 			in.log.Printf("root system: %v", err)
 		}
-		return
-	case "poweroff", "reboot":
-		a, _ := power.ByName(policy)
-		in.shutdown(a)
-		return
+	default:
+		in.focusAdmin()
 	}
-	in.log.Printf("root system: down; admin shell (rootctl start to start it again)")
-	in.focusAdmin()
 }
 
 // askAgain names the root variables the command line set to "ask".
@@ -475,40 +314,6 @@ func (in *Init) autoStartRoot() {
 	if _, err := in.startRoot(src, focus); err != nil {
 		in.log.Printf("root system: %v", err)
 	}
-}
-
-func (in *Init) rootStatus() string {
-	r := in.root
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var b strings.Builder
-	fmt.Fprintf(&b, "state: %s\n", r.state)
-	if r.state != rootStopped || r.starts > 0 {
-		fmt.Fprintf(&b, "source: %s\n", r.src)
-		if len(r.src.Servers) > 1 {
-			fmt.Fprintf(&b, "servers: %s\n", strings.Join(r.src.Servers, " "))
-		}
-		if cur := currentServer(); cur != "" && r.state != rootStopped {
-			fmt.Fprintf(&b, "server: %s\n", cur)
-		}
-		fmt.Fprintf(&b, "init: %s\n", r.src.Init)
-	}
-	if r.pid != 0 {
-		fmt.Fprintf(&b, "pid: %d\n", r.pid)
-		fmt.Fprintf(&b, "uptime: %s\n", time.Since(r.started).Round(time.Second))
-	}
-	if r.pid != 0 {
-		if r.hung {
-			fmt.Fprintf(&b, "responding: no, for %s (%s)\n", time.Since(r.hungSince).Round(time.Second), r.probeErr)
-		} else {
-			b.WriteString("responding: yes\n")
-		}
-	}
-	fmt.Fprintf(&b, "starts: %d\n", r.starts)
-	if r.last != "" {
-		fmt.Fprintf(&b, "last exit: %s\n", r.last)
-	}
-	return b.String()
 }
 
 // newCgroup makes a fresh cgroup for a start of the root, root-N, with the
@@ -558,12 +363,14 @@ func (in *Init) newCgroup(n int, src rootsys.Source) (string, int) {
 // the one of an earlier start is detached (an abandoned root may still hold it).
 // It returns the directory, or "" when it cannot be made (the root then gets a
 // devtmpfs, and the log says so).
-func (in *Init) newRootDev() string {
-	r := in.root
-	if r.devfd >= 0 {
-		unix.Close(r.devfd)
-		r.devfd = -1
+func (m *rootMachine) newRootDev() string {
+	in := m.in
+	m.mu.Lock()
+	if m.devfd >= 0 {
+		unix.Close(m.devfd)
+		m.devfd = -1
 	}
+	m.mu.Unlock()
 	mount.Unmount(RootDevDir, unix.MNT_DETACH)
 	os.MkdirAll(RootDevDir, 0o755)
 	if err := mount.Mount("tmpfs", RootDevDir, "tmpfs", unix.MS_NOSUID|unix.MS_NOEXEC, "mode=0755,size=4m,nr_inodes=64k"); err != nil {
@@ -575,21 +382,25 @@ func (in *Init) newRootDev() string {
 		in.log.Printf("root system: %v", err)
 	}
 	fd, err := unix.Open(RootDevDir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	m.mu.Lock()
 	if err == nil {
-		r.devfd = fd
+		m.devfd = fd
 	}
-	if !r.hotplugged {
-		r.hotplugged = true
-		go in.safe("hotplug", func() { in.hotplug(d) })
+	start := !m.hotplugged
+	m.hotplugged = true
+	m.mu.Unlock()
+	if start {
+		go in.safe("hotplug", func() { m.hotplug(d) })
 	}
 	return RootDevDir
 }
 
 // hotplug keeps the root's /dev in step with the machine's block devices. It holds
 // the root's lock only to read the descriptor, never while it makes a node.
-func (in *Init) hotplug(d guard.DevDir) {
+func (m *rootMachine) hotplug(d guard.DevDir) {
+	in := m.in
 	err := guard.Uevents(func(ev guard.Uevent) {
-		r := in.root
+		r := m
 		r.mu.Lock()
 		fd := r.devfd
 		if fd >= 0 {
@@ -638,151 +449,5 @@ func removeCgroup(dir string) {
 	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
 	for _, d := range dirs {
 		unix.Rmdir(d)
-	}
-}
-
-// serveCtl answers rootctl on the control socket.
-func (in *Init) serveCtl() {
-	os.Remove(CtlSocket)
-	l, err := net.Listen("unix", CtlSocket)
-	if err != nil {
-		in.log.Printf("init: control socket %s: %v; rootctl will not work", CtlSocket, err)
-		return
-	}
-	os.Chmod(CtlSocket, 0o600)
-	serveConns(l, ctlMaxConns, func(c net.Conn) { in.safe("rootctl", func() { in.ctl(c) }) })
-}
-
-// Bounds of the control socket: a request is one line of at most ctlMaxLine
-// bytes, sent within ctlTimeout of connecting; at most ctlMaxConns requests are
-// served at once, more are answered "busy". A reply that the client does not
-// take within ctlTimeout is dropped.
-const (
-	ctlMaxLine  = 4096
-	ctlTimeout  = 5 * time.Second
-	ctlMaxConns = 16
-)
-
-// serveConns accepts on l for ever and runs handle for each connection, at
-// most max at a time; a connection over that gets "error: busy" and is closed.
-func serveConns(l net.Listener, max int, handle func(net.Conn)) {
-	slots := make(chan struct{}, max)
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		select {
-		case slots <- struct{}{}:
-			go func() {
-				defer func() { <-slots }()
-				handle(c)
-			}()
-		default:
-			go func() {
-				defer c.Close()
-				c.SetWriteDeadline(time.Now().Add(ctlTimeout))
-				fmt.Fprintf(c, "error: busy: %d requests already in progress; try again\n", max)
-			}()
-		}
-	}
-}
-
-// readRequest reads one request line from c: at most max bytes, within
-// timeout.
-func readRequest(c net.Conn, max int, timeout time.Duration) (string, error) {
-	c.SetReadDeadline(time.Now().Add(timeout))
-	line, err := bufio.NewReader(io.LimitReader(c, int64(max)+1)).ReadString('\n')
-	if len(line) > max || (err != nil && len(line) == max) {
-		return "", fmt.Errorf("request longer than %d bytes", max)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "", fmt.Errorf("no request within %v", timeout)
-	}
-	if err != nil && line == "" {
-		return "", err
-	}
-	return line, nil
-}
-
-// ctl handles one rootctl request: a line "VERB [NAME=VALUE ...]"; the answer is
-// text lines, the last "ok" or "error: ...".
-func (in *Init) ctl(c net.Conn) {
-	defer c.Close()
-	reply := func(text string, err error) {
-		if text != "" && !strings.HasSuffix(text, "\n") {
-			text += "\n"
-		}
-		c.SetWriteDeadline(time.Now().Add(ctlTimeout))
-		if err != nil {
-			fmt.Fprintf(c, "%serror: %v\n", text, err)
-			return
-		}
-		fmt.Fprintf(c, "%sok\n", text)
-	}
-	line, err := readRequest(c, ctlMaxLine, ctlTimeout)
-	if err == io.EOF {
-		return // connected and closed: nothing asked
-	}
-	if err != nil {
-		reply("", err)
-		return
-	}
-	f := strings.Fields(line)
-	if len(f) == 0 {
-		reply("", fmt.Errorf("empty request"))
-		return
-	}
-	over := map[string]string{}
-	for _, kv := range f[1:] {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			reply("", fmt.Errorf("%q is not NAME=VALUE", kv))
-			return
-		}
-		if err := bootvar.Validate(k, v); err != nil {
-			reply("", fmt.Errorf("%s: %v", k, err))
-			return
-		}
-		over[k] = v
-	}
-	if len(over) > 0 && f[0] != "start" && f[0] != "restart" {
-		reply("", fmt.Errorf("%s takes no variables", f[0]))
-		return
-	}
-	start := func() (string, error) {
-		src, err := rootsys.FromVars(rootVars(over))
-		if err != nil {
-			return "", err
-		}
-		for k, v := range over {
-			bootvar.WriteVar(EnvDir, k, v)
-		}
-		pid, err := in.startRoot(src, true)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("started from %s, pid %d", src, pid), nil
-	}
-	switch f[0] {
-	case "status":
-		reply(in.rootStatus(), nil)
-	case "stop":
-		reply("", in.stopRoot(0))
-	case "start":
-		reply(start())
-	case "restart":
-		if err := in.stopRoot(0); err != nil {
-			reply("", err)
-			return
-		}
-		reply(start())
-	default:
-		reply("", fmt.Errorf("unknown request %q; want status, start, stop or restart", f[0]))
 	}
 }

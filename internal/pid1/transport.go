@@ -2,6 +2,7 @@ package pid1
 
 import (
 	"os"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,10 +23,16 @@ func transportPair() (mine, child *os.File) {
 	return os.NewFile(uintptr(fds[0]), "transport"), os.NewFile(uintptr(fds[1]), "transport-child")
 }
 
-// takeTransport waits for the child's message on back: one descriptor, or none
-// when the child execs the root's init (its end is close-on-exec) or fails. The
-// descriptor is kept for the root of start gen.
-func (in *Init) takeTransport(back *os.File, gen int) {
+// transport is one start's connection, once the child has handed it back.
+type transport struct {
+	mu      sync.Mutex
+	f       *os.File
+	dropped bool
+}
+
+// take waits for the child's message on back: one descriptor, or none when the
+// child execs the root's init (its end is close-on-exec) or fails.
+func (t *transport) take(back *os.File) {
 	defer back.Close()
 	buf := make([]byte, 16)
 	oob := make([]byte, unix.CmsgSpace(4))
@@ -38,6 +45,7 @@ func (in *Init) takeTransport(back *os.File, gen int) {
 		if err != nil || oobn == 0 {
 			return
 		}
+		oob = oob[:oobn]
 		break
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob)
@@ -52,37 +60,34 @@ func (in *Init) takeTransport(back *os.File, gen int) {
 		unix.Close(extra)
 	}
 	f := os.NewFile(uintptr(fds[0]), "9p-transport")
-	r := in.root
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.gen != gen || r.state == rootStopped {
-		f.Close()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dropped || t.f != nil {
+		f.Close() // the root is gone already
 		return
 	}
-	if r.transport != nil {
-		r.transport.Close()
-	}
-	r.transport = f
+	t.f = f
 }
 
-// breakTransport shuts the root's 9P connection down (both ways): every request
-// pending on it fails, and every later one. True if there was one.
-func (in *Init) breakTransport() bool {
-	r := in.root
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.transport == nil {
+// shut shuts the connection down (both ways): every request pending on it fails,
+// and every later one. True if there was one.
+func (t *transport) shut() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.f == nil {
 		return false
 	}
-	unix.Shutdown(int(r.transport.Fd()), unix.SHUT_RDWR)
+	unix.Shutdown(int(t.f.Fd()), unix.SHUT_RDWR)
 	return true
 }
 
-// dropTransport closes PID 1's copy of the connection (the root is gone). r.mu
-// is held.
-func (r *rootSys) dropTransport() {
-	if r.transport != nil {
-		r.transport.Close()
-		r.transport = nil
+// drop closes PID 1's copy (the root is gone or abandoned).
+func (t *transport) drop() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dropped = true
+	if t.f != nil {
+		t.f.Close()
+		t.f = nil
 	}
 }
