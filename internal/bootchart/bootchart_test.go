@@ -1,0 +1,93 @@
+package bootchart
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseLog(t *testing.T) {
+	f, err := os.Open("testdata/boot.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tl, err := ParseLog(f, "ants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range tl.Spans {
+		got = append(got, s.Lane+"/"+s.Label)
+	}
+	want := "kernel/kernel PID 1/admin tmpfs boot scripts/10-modules boot scripts/20-ask boot scripts/30-sysname boot scripts/40-network boot scripts/50-nsfs boot scripts/60-sshd root/mount boot scripts/70-broken"
+	if strings.Join(got, " ") != want {
+		t.Errorf("spans:\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+	k := tl.Spans[0]
+	if k.Start != 0 || k.End != 2.949 {
+		t.Errorf("kernel span %+v", k)
+	}
+	mods := tl.Spans[2]
+	if d := mods.End - mods.Start; d < 1.471 || d > 1.473 || mods.End != 5.205 {
+		t.Errorf("10-modules span %+v (1472 ms ending at 5.205)", mods)
+	}
+	if !tl.Spans[len(tl.Spans)-1].Failed {
+		t.Errorf("the failed script is not marked failed")
+	}
+	var marks []string
+	for _, m := range tl.Marks {
+		marks = append(marks, m.Label)
+	}
+	if strings.Join(marks, ",") != "init,admin shell,/env,root start,root init" {
+		t.Errorf("marks %v", marks)
+	}
+	if tl.End() != 9.1 {
+		t.Errorf("End = %v", tl.End())
+	}
+}
+
+func TestParseLogRefusesOtherText(t *testing.T) {
+	if _, err := ParseLog(strings.NewReader("hello\nworld\n"), "x"); err == nil || !strings.Contains(err.Error(), "no line of ants' boot log") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// The picture is well-formed XML with every lane, label and timeline in it.
+func TestSVG(t *testing.T) {
+	f, _ := os.Open("testdata/boot.log")
+	defer f.Close()
+	tl, _ := ParseLog(f, "ants <9p>")
+	floor := Timeline{Name: "floor", Spans: []Span{{Lane: LaneKernel, Label: "kernel", Start: 0, End: 2.5}}, Marks: []Mark{{Lane: "shell", Label: "prompt", At: 2.6}}}
+	var b bytes.Buffer
+	if err := SVG(&b, tl, floor); err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b.Bytes()))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not XML: %v\n%s", err, b.String())
+		}
+	}
+	s := b.String()
+	for _, w := range []string{"ants &lt;9p&gt; (9.10 s)", "floor (2.60 s)", ">boot scripts<", ">root<", "40-network", "#d04040", ">prompt<", ">9 s<"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("SVG has no %q", w)
+		}
+	}
+}
+
+func TestTickStep(t *testing.T) {
+	for end, want := range map[float64]float64{0.5: 0.1, 3: 0.2, 9.1: 1, 17: 2, 60: 5, 1000: 120} {
+		if got := tickStep(end); got != want {
+			t.Errorf("tickStep(%v) = %v, want %v", end, got, want)
+		}
+	}
+}
