@@ -1,7 +1,7 @@
 // Package antscmd is the `ants` command: the admin's tool for boot variables and the
 // boot runner PID 1 starts.
 //
-//	ants env [-l]          the boot variables as a kernel command line (ANTS save9cfg)
+//	ants env [-l | -v]     the boot variables as a kernel command line (ANTS save9cfg)
 //	ants ask [NAME ...]    ask on the console for variables set to "ask"
 //	ants conf FILE         add a boot.conf's variables to /env (the command line wins)
 //	ants coldplug          load the driver of every device in /sys
@@ -29,23 +29,46 @@ import (
 	"github.com/ants/ants/internal/boot"
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/klog"
+	"github.com/ants/ants/internal/rootctl"
 	"github.com/ants/ants/internal/sshd"
 )
 
-// Paths, as PID 1 lays them out.
-var (
-	EnvDir     = "/env"
-	BootConf   = "/cfg/boot.conf"
-	CfgDir     = "/cfg"
-	ScriptDir  = "/lib/boot"
-	BootLog    = "/run/ants/boot.log"
-	Cmdline    = "/proc/cmdline"
-	Shell      = "/bbin/antsh"
-	askedAllAt = "/run/ants/asked-interactive"
-)
+// Paths are where the ants command finds and keeps things: Default is the admin
+// namespace's, as PID 1 lays it out; tests make their own.
+type Paths struct {
+	EnvDir     string // /env: one file per variable, the truth at run time
+	Record     string // the variables as PID 1 read them at boot, with their sources (bootvar.RecordFile)
+	BootConf   string // the image's boot.conf
+	CfgDir     string // /cfg: $sysname/boot.conf and $sysname/*.sh
+	ScriptDir  string // the boot scripts
+	BootLog    string // the boot log ants boot appends to
+	Cmdline    string // the kernel command line
+	Shell      string // the admin shell, for ask's "sh" and ants.break
+	AskedAll   string // marks that interactive=yes has asked for everything once
+	ModulesDir string // the image's modules: RELEASE/
+	Sysfs      string // where the kernel shows its devices
+	ResolvConf string // where ants net writes the DNS servers it learnt
+}
+
+// Default are the paths of the admin namespace.
+var Default = Paths{
+	EnvDir:     "/env",
+	Record:     bootvar.RecordFile,
+	BootConf:   "/cfg/boot.conf",
+	CfgDir:     "/cfg",
+	ScriptDir:  "/lib/boot",
+	BootLog:    rootctl.BootLog,
+	Cmdline:    "/proc/cmdline",
+	Shell:      "/bbin/antsh",
+	AskedAll:   "/run/ants/asked-interactive",
+	ModulesDir: "/lib/modules",
+	Sysfs:      "/sys",
+	ResolvConf: "/etc/resolv.conf",
+}
 
 const usage = `usage:
-  ants env [-l]          print the boot variables as a kernel command line (-l: one a line)
+  ants env [-l | -v]     print the boot variables as a kernel command line (-l: one a line;
+                         -v: every one a line with its source)
   ants ask [NAME ...]    ask on the console for NAMEs, or for every variable set to "ask"
   ants conf FILE         add the variables of a boot.conf to /env (the command line wins)
   ants coldplug          load the module of every device in /sys (its modalias)
@@ -55,10 +78,17 @@ const usage = `usage:
   ants boot              run the boot scripts (init does this at boot)
   ants netcfg            copy a network root's /cfg/$sysname/ (boot.conf, *.sh) from
                          its server into /cfg/$sysname/ and apply its boot.conf
-  ants sshd [status]     the SSH listener: status, start [[ADDR:]PORT], stop, keys (docs/remote.md)`
+  ants sshd [status]     the SSH listener: status, start [[ADDR:]PORT], stop, keys (docs/remote.md)
+  ants bootchart [-o F]  the boot as an SVG timeline, from the boot log (docs/performance.md)`
+
+// Main runs the ants command with args (without "ants") on the admin
+// namespace's paths.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Default.Main(args, stdin, stdout, stderr)
+}
 
 // Main runs the ants command with args (without "ants").
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (p Paths) Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return 2
@@ -66,31 +96,29 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "env":
-		err = env(args[1:], stdout)
+		err = p.env(args[1:], stdout)
 	case "ask":
-		err = askCmd(args[1:], stdin, stdout)
+		err = p.askCmd(args[1:], stdin, stdout)
 	case "conf":
-		err = conf(args[1:], stdout)
+		err = p.conf(args[1:], stdout)
 	case "coldplug":
-		err = coldplug(args[1:], stdout)
+		err = p.coldplug(args[1:], stdout)
 	case "modprobe":
-		err = modprobe(args[1:], stdout)
+		err = p.modprobe(args[1:], stdout)
 	case "net":
-		err = netCmd(args[1:], stdout)
+		err = p.netCmd(args[1:], stdout)
 	case "boot":
-		return bootCmd(stdin, stdout, stderr)
+		return p.bootCmd(stdin, stdout, stderr)
 	case "sshd":
 		return sshd.Main(args[1:], stdout, stderr)
 	case "root-child":
-		return rootChild(args[1:], stderr)
-	case "probe":
-		err = probe(args[1:], stdout)
-	case "root-abort":
-		err = rootAbort(args[1:], stdout)
+		return p.rootChild(args[1:], stderr)
 	case "netcfg":
-		err = netcfg(args[1:], stdout)
+		err = p.netcfg(args[1:], stdout)
 	case "netcfg-fetch":
-		err = netcfgFetch(args[1:], stdout)
+		err = p.netcfgFetch(args[1:], stdout)
+	case "bootchart":
+		err = p.bootchartCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -107,12 +135,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // inProcess runs "ants SUBCOMMAND ..." in the calling process for the boot runner;
 // a panic becomes exit status 1 with its message.
-func inProcess(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (status int, ran bool) {
+func (p Paths) inProcess(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (status int, ran bool) {
 	if len(args) < 2 {
 		return 0, false
 	}
 	switch args[1] {
-	case "boot", "root-child", "root-abort", "probe", "netcfg-fetch":
+	case "boot", "root-child", "netcfg-fetch":
 		return 0, false
 	}
 	defer func() {
@@ -121,42 +149,69 @@ func inProcess(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			status, ran = 1, true
 		}
 	}()
-	return Main(args[1:], stdin, stdout, stderr), true
+	return p.Main(args[1:], stdin, stdout, stderr), true
 }
 
-func readCmdline() string {
-	b, _ := os.ReadFile(Cmdline)
+func (p Paths) readCmdline() string {
+	b, _ := os.ReadFile(p.Cmdline)
 	return string(b)
 }
 
-// current is the variables as they stand: /env on top of their sources.
-func current() (*bootvar.Set, error) {
-	confs := []string{BootConf}
-	envs, err := bootvar.ReadEnv(EnvDir)
+// boot is the variables as PID 1 read them at boot, with their layers: its
+// record, or without one (a test) the same read again from the image's boot.conf
+// and the kernel command line.
+func (p Paths) boot() *bootvar.Set {
+	if s, err := bootvar.ReadRecord(p.Record); err == nil {
+		return s
+	}
+	s, _ := bootvar.Load(p.readCmdline(), p.BootConf)
+	return s
+}
+
+// onCmdline says whether the kernel command line set name at boot.
+func (p Paths) onCmdline(name string) bool {
+	return p.boot().HasSource(name, bootvar.FromCmdline)
+}
+
+// current is the variables as they stand: /env on top of their sources at boot,
+// with /cfg/$sysname/boot.conf under the kernel command line.
+func (p Paths) current() (*bootvar.Set, error) {
+	envs, err := bootvar.ReadEnv(p.EnvDir)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %v", EnvDir, err)
+		return nil, fmt.Errorf("reading %s: %v", p.EnvDir, err)
 	}
+	s := p.boot()
 	if sn := envs["sysname"]; sn != "" && sn != bootvar.Ask {
-		confs = append(confs, filepath.Join(CfgDir, sn, "boot.conf"))
+		host := filepath.Join(p.CfgDir, sn, "boot.conf")
+		if f, err := os.Open(host); err == nil {
+			params, _ := bootvar.ParseConf(f, host)
+			f.Close()
+			s.ApplyUnder(params, host, bootvar.FromCmdline)
+		}
 	}
-	s, _ := bootvar.Load(readCmdline(), confs...)
 	s.MergeEnv(envs)
 	return s, nil
 }
 
-func env(args []string, out io.Writer) error {
-	lines := false
+func (p Paths) env(args []string, out io.Writer) error {
+	lines, sources := false, false
 	for _, a := range args {
 		switch a {
 		case "-l":
 			lines = true
+		case "-v":
+			sources = true
 		default:
-			return fmt.Errorf("unknown argument %q; usage: ants env [-l]", a)
+			return fmt.Errorf("unknown argument %q; usage: ants env [-l | -v]", a)
 		}
 	}
-	envs, err := bootvar.ReadEnv(EnvDir)
+	envs, err := bootvar.ReadEnv(p.EnvDir)
 	if err != nil {
-		return fmt.Errorf("reading %s: %v", EnvDir, err)
+		return fmt.Errorf("reading %s: %v", p.EnvDir, err)
+	}
+	if sources {
+		p.envSources(envs, out)
+		return nil
 	}
 	s := bootvar.NewSet()
 	for k, v := range envs {
@@ -176,8 +231,26 @@ func env(args []string, out io.Writer) error {
 	return nil
 }
 
-func askCmd(names []string, in io.Reader, out io.Writer) error {
-	s, err := current()
+// envSources is `ants env -v`: every variable of /env, one a line, with where its
+// value came from: the source the record gives, when /env still holds the
+// value PID 1 wrote, else /env.
+func (p Paths) envSources(envs map[string]string, out io.Writer) {
+	boot := p.boot()
+	s := &bootvar.Set{}
+	for k, v := range envs {
+		src := bootvar.FromEnv
+		if bv, ok := boot.Get(k); ok && bv == v {
+			src = boot.Source(k)
+		}
+		s.Set(k, v, src)
+	}
+	for _, n := range s.Names() {
+		fmt.Fprintf(out, "%s\t(%s)\n", bootvar.Param{Key: n, Value: s.Value(n), HasValue: true}.Word(), s.Source(n))
+	}
+}
+
+func (p Paths) askCmd(names []string, in io.Reader, out io.Writer) error {
+	s, err := p.current()
 	if err != nil {
 		return err
 	}
@@ -188,18 +261,18 @@ func askCmd(names []string, in io.Reader, out io.Writer) error {
 			}
 		}
 		if bootvar.Truth(s.Value("interactive")) {
-			if _, err := os.Stat(askedAllAt); err != nil {
+			if _, err := os.Stat(p.AskedAll); err != nil {
 				names = nil
 				for _, k := range bootvar.Table {
 					if k.Ask {
 						names = append(names, k.Name)
 					}
 				}
-				os.WriteFile(askedAllAt, nil, 0o644)
+				os.WriteFile(p.AskedAll, nil, 0o644)
 			}
 		}
 	}
-	a := &ask.Asker{In: in, Out: out, Shell: func() error { return runShell(in, out) }}
+	a := &ask.Asker{In: in, Out: out, Shell: func() error { return p.runShell(in, out) }}
 	for _, n := range names {
 		if strings.ContainsAny(n, "/\x00") || n == "" {
 			return fmt.Errorf("%q is not a variable name", n)
@@ -209,7 +282,7 @@ func askCmd(names []string, in io.Reader, out io.Writer) error {
 		if errors.Is(err, ask.ErrNoAnswer) {
 			fmt.Fprintf(out, "ants: %s: %v; keeping %q\n", n, err, v)
 		}
-		if err := bootvar.WriteVar(EnvDir, n, v); err != nil {
+		if err := bootvar.WriteVar(p.EnvDir, n, v); err != nil {
 			return err
 		}
 		s.Set(n, v, bootvar.FromConsole)
@@ -218,8 +291,8 @@ func askCmd(names []string, in io.Reader, out io.Writer) error {
 }
 
 // runShell runs the admin shell on the console and waits for it.
-func runShell(in io.Reader, out io.Writer) error {
-	cmd := exec.Command(Shell)
+func (p Paths) runShell(in io.Reader, out io.Writer) error {
+	cmd := exec.Command(p.Shell)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = in, out, out
 	cmd.Env = os.Environ()
 	// ^C in the shell reaches us too (same process group): it is the shell's.
@@ -234,7 +307,7 @@ func runShell(in io.Reader, out io.Writer) error {
 	return err
 }
 
-func conf(args []string, out io.Writer) error {
+func (p Paths) conf(args []string, out io.Writer) error {
 	if len(args) != 1 {
 		return fmt.Errorf("usage: ants conf FILE")
 	}
@@ -244,18 +317,15 @@ func conf(args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	params, errs := bootvar.ParseConf(f, args[0])
-	onCmdline := map[string]bool{}
-	cl, _ := bootvar.ParseCmdline(readCmdline())
-	for _, p := range cl {
-		onCmdline[p.Key] = true
-	}
+	// The command line wins: what it set at boot (the record says) is left.
+	boot := p.boot()
 	// Apply on an empty set: a value refused by its check then leaves no trace,
 	// and /env keeps what it had.
 	s := &bootvar.Set{}
 	var kept []bootvar.Param
-	for _, p := range params {
-		if !onCmdline[p.Key] {
-			kept = append(kept, p)
+	for _, prm := range params {
+		if !boot.HasSource(prm.Key, bootvar.FromCmdline) {
+			kept = append(kept, prm)
 		}
 	}
 	errs = append(errs, s.Apply(kept, args[0])...)
@@ -263,42 +333,42 @@ func conf(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "ants conf: %v\n", e)
 	}
 	for _, n := range s.Names() {
-		if err := bootvar.WriteVar(EnvDir, n, s.Value(n)); err != nil {
+		if err := bootvar.WriteVar(p.EnvDir, n, s.Value(n)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func bootCmd(stdin io.Reader, stdout, stderr io.Writer) int {
+func (p Paths) bootCmd(stdin io.Reader, stdout, stderr io.Writer) int {
 	// ^C while a script runs is for the script's command, not for the runner.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGQUIT)
 	log := klog.New("boot", stdout)
-	if err := log.OpenFile(BootLog); err != nil {
-		log.Printf("cannot append to %s: %v", BootLog, err)
+	if err := log.OpenFile(p.BootLog); err != nil {
+		log.Printf("cannot append to %s: %v", p.BootLog, err)
 	}
-	envs, _ := bootvar.ReadEnv(EnvDir)
+	envs, _ := bootvar.ReadEnv(p.EnvDir)
 	r := &boot.Runner{
 		Log:     log,
-		EnvDir:  EnvDir,
+		EnvDir:  p.EnvDir,
 		Stdin:   stdin,
 		Stdout:  stdout,
 		Stderr:  stderr,
 		BaseEnv: os.Environ(),
 		Break:   envs["ants.break"],
-		Shell:   func(string) error { return runShell(stdin, stdout) },
+		Shell:   func(string) error { return p.runShell(stdin, stdout) },
 		// ants' own subcommands run inside the runner, but those that must be a
 		// process of their own (boot, root-child).
-		Builtins: map[string]boot.Builtin{"ants": inProcess},
+		Builtins: map[string]boot.Builtin{"ants": p.inProcess},
 	}
 	start := time.Now()
-	scripts := boot.Scripts(ScriptDir)
+	scripts := boot.Scripts(p.ScriptDir)
 	failed := r.RunAll(context.Background(), scripts)
 	ran := len(scripts)
-	envs, _ = bootvar.ReadEnv(EnvDir)
+	envs, _ = bootvar.ReadEnv(p.EnvDir)
 	if sn := envs["sysname"]; sn != "" && sn != bootvar.Ask && !strings.ContainsAny(sn, "/") {
-		dir := filepath.Join(CfgDir, sn)
+		dir := filepath.Join(p.CfgDir, sn)
 		if host := boot.Scripts(dir); len(host) > 0 {
 			log.Printf("running the scripts of %s", dir)
 			failed += r.RunAll(context.Background(), host)

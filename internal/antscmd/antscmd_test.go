@@ -1,6 +1,7 @@
 package antscmd
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,44 +13,37 @@ import (
 	"github.com/ants/ants/internal/bootvar"
 )
 
-// paths points the package's paths into a temp dir for one test, and puts them
-// back after it. The tests of this package change globals: none of them is parallel.
+// paths are one test's own Paths, in a temp dir (root). Without a record of the
+// variables (Record is never written unless a test does), the commands read
+// the command line and boot.conf again, as before PID 1 wrote one.
 type paths struct {
-	root                     string
-	env, conf, cfg, scripts  string
-	bootLog, cmdline, shell  string
-	modules, sysfs, askedAll string
+	Paths
+	root string
 }
 
 func setup(t *testing.T) *paths {
 	t.Helper()
 	root := t.TempDir()
-	p := &paths{
-		root:     root,
-		env:      filepath.Join(root, "env"),
-		conf:     filepath.Join(root, "cfg", "boot.conf"),
-		cfg:      filepath.Join(root, "cfg"),
-		scripts:  filepath.Join(root, "lib", "boot"),
-		bootLog:  filepath.Join(root, "boot.log"),
-		cmdline:  filepath.Join(root, "cmdline"),
-		shell:    filepath.Join(root, "no-shell"),
-		modules:  filepath.Join(root, "lib", "modules"),
-		sysfs:    filepath.Join(root, "sys"),
-		askedAll: filepath.Join(root, "asked-interactive"),
-	}
-	for _, d := range []string{p.env, p.cfg, p.scripts, p.modules, p.sysfs} {
+	p := &paths{root: root, Paths: Paths{
+		EnvDir:     filepath.Join(root, "env"),
+		Record:     filepath.Join(root, "run", "vars.json"),
+		BootConf:   filepath.Join(root, "cfg", "boot.conf"),
+		CfgDir:     filepath.Join(root, "cfg"),
+		ScriptDir:  filepath.Join(root, "lib", "boot"),
+		BootLog:    filepath.Join(root, "boot.log"),
+		Cmdline:    filepath.Join(root, "cmdline"),
+		Shell:      filepath.Join(root, "no-shell"),
+		AskedAll:   filepath.Join(root, "asked-interactive"),
+		ModulesDir: filepath.Join(root, "lib", "modules"),
+		Sysfs:      filepath.Join(root, "sys"),
+		ResolvConf: filepath.Join(root, "resolv.conf"),
+	}}
+	for _, d := range []string{p.EnvDir, p.CfgDir, p.ScriptDir, p.ModulesDir, p.Sysfs} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(t, p.cmdline, "console=ttyS0 quiet\n")
-	old := []string{EnvDir, BootConf, CfgDir, ScriptDir, BootLog, Cmdline, Shell, ModulesDir, Sysfs, askedAllAt}
-	t.Cleanup(func() {
-		EnvDir, BootConf, CfgDir, ScriptDir, BootLog, Cmdline, Shell, ModulesDir, Sysfs, askedAllAt =
-			old[0], old[1], old[2], old[3], old[4], old[5], old[6], old[7], old[8], old[9]
-	})
-	EnvDir, BootConf, CfgDir, ScriptDir, BootLog, Cmdline, Shell, ModulesDir, Sysfs, askedAllAt =
-		p.env, p.conf, p.cfg, p.scripts, p.bootLog, p.cmdline, p.shell, p.modules, p.sysfs, p.askedAll
+	write(t, p.Cmdline, "console=ttyS0 quiet\n")
 	return p
 }
 
@@ -73,19 +67,19 @@ func read(t *testing.T, path string) string {
 }
 
 // setVars writes variables into /env.
-func setVars(t *testing.T, vars map[string]string) {
+func (p *paths) setVars(t *testing.T, vars map[string]string) {
 	t.Helper()
 	for k, v := range vars {
-		if err := bootvar.WriteVar(EnvDir, k, v); err != nil {
+		if err := bootvar.WriteVar(p.EnvDir, k, v); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
 // envVars is /env as a map.
-func envVars(t *testing.T) map[string]string {
+func (p *paths) envVars(t *testing.T) map[string]string {
 	t.Helper()
-	m, err := bootvar.ReadEnv(EnvDir)
+	m, err := bootvar.ReadEnv(p.EnvDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,16 +99,16 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // run runs Main and returns its status, stdout and stderr.
-func run(args []string, stdin string) (int, string, string) {
+func (p *paths) run(args []string, stdin string) (int, string, string) {
 	var out, errb strings.Builder
-	rc := Main(args, strings.NewReader(stdin), &out, &errb)
+	rc := p.Main(args, strings.NewReader(stdin), &out, &errb)
 	return rc, out.String(), errb.String()
 }
 
 // runBoot runs `ants boot` with /dev/null for stdin. As in PID 1, stdin is an
 // *os.File: the shell interpreter copies any other reader into a pipe from a
 // goroutine of its own, one per script, all reading the same reader.
-func runBoot(t *testing.T) (int, string, string) {
+func (p *paths) runBoot(t *testing.T) (int, string, string) {
 	t.Helper()
 	null, err := os.Open(os.DevNull)
 	if err != nil {
@@ -122,11 +116,12 @@ func runBoot(t *testing.T) (int, string, string) {
 	}
 	defer null.Close()
 	var out, errb strings.Builder
-	rc := Main([]string{"boot"}, null, &out, &errb)
+	rc := p.Main([]string{"boot"}, null, &out, &errb)
 	return rc, out.String(), errb.String()
 }
 
 func TestMainUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    []string
@@ -135,13 +130,13 @@ func TestMainUsage(t *testing.T) {
 		stderr  string // holds
 		noUsage bool   // stderr must not hold the usage
 	}{
-		{"no args", nil, 2, "", "usage:\n  ants env [-l]", false},
+		{"no args", nil, 2, "", "usage:\n  ants env [-l | -v]", false},
 		{"unknown", []string{"frob"}, 2, "", "ants: unknown command \"frob\"\nusage:\n", false},
 		{"unknown flag", []string{"-x"}, 2, "", "ants: unknown command \"-x\"\nusage:\n", false},
-		{"help", []string{"help"}, 0, "usage:\n  ants env [-l]", "", true},
+		{"help", []string{"help"}, 0, "usage:\n  ants env [-l | -v]", "", true},
 		{"-h", []string{"-h"}, 0, "usage:", "", true},
 		{"--help", []string{"--help"}, 0, "  ants boot ", "", true},
-		{"env bad argument", []string{"env", "-x"}, 1, "", "ants env: unknown argument \"-x\"; usage: ants env [-l]\n", true},
+		{"env bad argument", []string{"env", "-x"}, 1, "", "ants env: unknown argument \"-x\"; usage: ants env [-l | -v]\n", true},
 		{"conf no file", []string{"conf"}, 1, "", "ants conf: usage: ants conf FILE\n", true},
 		{"conf two files", []string{"conf", "a", "b"}, 1, "", "ants conf: usage: ants conf FILE\n", true},
 		{"conf missing file", []string{"conf", "/nonexistent-ants-test/boot.conf"}, 1, "", "ants conf: open /nonexistent-ants-test/boot.conf: no such file or directory\n", true},
@@ -156,8 +151,9 @@ func TestMainUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			setup(t)
-			rc, out, errs := run(tt.args, "")
+			t.Parallel()
+			p := setup(t)
+			rc, out, errs := p.run(tt.args, "")
 			if rc != tt.rc {
 				t.Errorf("Main(%q) = %d, want %d; stderr %q", tt.args, rc, tt.rc, errs)
 			}
@@ -175,6 +171,7 @@ func TestMainUsage(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		vars  map[string]string
@@ -197,19 +194,20 @@ func TestEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := setup(t)
-			setVars(t, tt.vars)
+			p.setVars(t, tt.vars)
 			for k, v := range tt.files {
-				write(t, filepath.Join(p.env, k), v+"\n")
+				write(t, filepath.Join(p.EnvDir, k), v+"\n")
 			}
-			rc, out, errs := run([]string{"env"}, "")
+			rc, out, errs := p.run([]string{"env"}, "")
 			if rc != 0 || errs != "" {
 				t.Fatalf("ants env = %d, stderr %q", rc, errs)
 			}
 			if want := strings.Join(tt.want, " ") + "\n"; out != want {
 				t.Errorf("ants env printed %q, want %q", out, want)
 			}
-			rc, out, errs = run([]string{"env", "-l"}, "")
+			rc, out, errs = p.run([]string{"env", "-l"}, "")
 			if rc != 0 || errs != "" {
 				t.Fatalf("ants env -l = %d, stderr %q", rc, errs)
 			}
@@ -230,15 +228,17 @@ func TestEnv(t *testing.T) {
 }
 
 func TestEnvMissingDir(t *testing.T) {
-	setup(t)
-	EnvDir = filepath.Join(t.TempDir(), "missing")
-	rc, out, errs := run([]string{"env"}, "")
-	if rc != 1 || out != "" || !strings.HasPrefix(errs, "ants env: reading "+EnvDir+": ") {
+	t.Parallel()
+	p := setup(t)
+	p.EnvDir = filepath.Join(t.TempDir(), "missing")
+	rc, out, errs := p.run([]string{"env"}, "")
+	if rc != 1 || out != "" || !strings.HasPrefix(errs, "ants env: reading "+p.EnvDir+": ") {
 		t.Errorf("ants env with no /env = %d, %q, %q", rc, out, errs)
 	}
 }
 
 func TestAsk(t *testing.T) {
+	t.Parallel()
 	const help = "(Enter keeps the value in brackets; 'clear' empties it; 'sh' opens a shell)\n"
 	tests := []struct {
 		name    string
@@ -286,26 +286,27 @@ func TestAsk(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := setup(t)
-			write(t, p.cmdline, tt.cmdline+"\n")
+			write(t, p.Cmdline, tt.cmdline+"\n")
 			if tt.conf != "" {
-				write(t, p.conf, tt.conf)
+				write(t, p.BootConf, tt.conf)
 			}
 			if tt.host != "" {
-				setVars(t, map[string]string{"sysname": "host"})
-				write(t, filepath.Join(p.cfg, "host", "boot.conf"), tt.host)
+				p.setVars(t, map[string]string{"sysname": "host"})
+				write(t, filepath.Join(p.CfgDir, "host", "boot.conf"), tt.host)
 			}
-			setVars(t, tt.vars)
+			p.setVars(t, tt.vars)
 			in := &countingReader{r: strings.NewReader(tt.in)}
 			var out, errs strings.Builder
-			rc := Main(append([]string{"ask"}, tt.args...), in, &out, &errs)
+			rc := p.Main(append([]string{"ask"}, tt.args...), in, &out, &errs)
 			if rc != 0 || errs.String() != "" {
 				t.Fatalf("ants ask = %d, stderr %q", rc, errs.String())
 			}
 			if out.String() != tt.out {
 				t.Errorf("stdout\n\t%q\nwant\n\t%q", out.String(), tt.out)
 			}
-			if got := envVars(t); !reflect.DeepEqual(got, tt.want) {
+			if got := p.envVars(t); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("/env = %q, want %q", got, tt.want)
 			}
 			if want := tt.read; want >= 0 && in.n != want {
@@ -313,18 +314,19 @@ func TestAsk(t *testing.T) {
 			} else if want < 0 && in.n != len(tt.in) {
 				t.Errorf("%d bytes read, want all %d", in.n, len(tt.in))
 			}
-			if _, err := os.Stat(p.askedAll); err == nil {
-				t.Errorf("%s written without interactive=yes", p.askedAll)
+			if _, err := os.Stat(p.AskedAll); err == nil {
+				t.Errorf("%s written without interactive=yes", p.AskedAll)
 			}
 		})
 	}
 }
 
 func TestAskNoEnvDir(t *testing.T) {
-	setup(t)
-	EnvDir = filepath.Join(t.TempDir(), "missing")
-	rc, _, errs := run([]string{"ask"}, "")
-	if rc != 1 || !strings.HasPrefix(errs, "ants ask: reading "+EnvDir) {
+	t.Parallel()
+	p := setup(t)
+	p.EnvDir = filepath.Join(t.TempDir(), "missing")
+	rc, _, errs := p.run([]string{"ask"}, "")
+	if rc != 1 || !strings.HasPrefix(errs, "ants ask: reading "+p.EnvDir) {
 		t.Errorf("ants ask with no /env = %d, %q", rc, errs)
 	}
 }
@@ -332,6 +334,7 @@ func TestAskNoEnvDir(t *testing.T) {
 // interactive=yes asks for every askable variable, in table order, once: the next
 // ants ask only asks for what is "ask".
 func TestAskInteractive(t *testing.T) {
+	t.Parallel()
 	var askable []string
 	for _, k := range bootvar.Table {
 		if k.Ask {
@@ -343,9 +346,9 @@ func TestAskInteractive(t *testing.T) {
 	}
 	const help = "(Enter keeps the value in brackets; 'clear' empties it; 'sh' opens a shell)\n"
 	p := setup(t)
-	write(t, p.cmdline, "interactive=yes root=/dev/vda1 venti=ask\n")
-	write(t, p.conf, "venti=tcp!a!1\nip=dhcp\n")
-	rc, out, errs := run([]string{"ask"}, "tp\n\nnone\n\n")
+	write(t, p.Cmdline, "interactive=yes root=/dev/vda1 venti=ask\n")
+	write(t, p.BootConf, "venti=tcp!a!1\nip=dhcp\n")
+	rc, out, errs := p.run([]string{"ask"}, "tp\n\nnone\n\n")
 	if rc != 0 || errs != "" {
 		t.Fatalf("ants ask = %d, stderr %q", rc, errs)
 	}
@@ -353,28 +356,28 @@ func TestAskInteractive(t *testing.T) {
 		t.Errorf("stdout\n\t%q\nwant\n\t%q", out, want)
 	}
 	want := map[string]string{"sysname": "tp", "root": "/dev/vda1", "ip": "none", "venti": "tcp!a!1"}
-	if got := envVars(t); !reflect.DeepEqual(got, want) {
+	if got := p.envVars(t); !reflect.DeepEqual(got, want) {
 		t.Errorf("/env = %v, want %v", got, want)
 	}
-	if _, err := os.Stat(p.askedAll); err != nil {
-		t.Errorf("%s not written: %v", p.askedAll, err)
+	if _, err := os.Stat(p.AskedAll); err != nil {
+		t.Errorf("%s not written: %v", p.AskedAll, err)
 	}
 
 	// Once asked, interactive asks no more; only what is "ask" is asked.
-	setVars(t, map[string]string{"root": "ask"})
-	rc, out, errs = run([]string{"ask"}, "/dev/vdb\n")
+	p.setVars(t, map[string]string{"root": "ask"})
+	rc, out, errs = p.run([]string{"ask"}, "/dev/vdb\n")
 	if rc != 0 || errs != "" {
 		t.Fatalf("second ants ask = %d, stderr %q", rc, errs)
 	}
 	if want := help + "root [/dev/vda1]: "; out != want {
 		t.Errorf("second ants ask printed %q, want %q", out, want)
 	}
-	if got := envVars(t)["root"]; got != "/dev/vdb" {
+	if got := p.envVars(t)["root"]; got != "/dev/vdb" {
 		t.Errorf("/env/root = %q, want /dev/vdb", got)
 	}
 
 	// Named variables are asked, interactive or not.
-	rc, out, _ = run([]string{"ask", "ip"}, "\n")
+	rc, out, _ = p.run([]string{"ask", "ip"}, "\n")
 	if rc != 0 || out != help+"ip [none]: " {
 		t.Errorf("ants ask ip = %d, %q", rc, out)
 	}
@@ -383,11 +386,12 @@ func TestAskInteractive(t *testing.T) {
 // When the mark cannot be written (no /run/ants), interactive=yes asks everything
 // each time: nothing fails.
 func TestAskInteractiveNoMark(t *testing.T) {
+	t.Parallel()
 	p := setup(t)
-	askedAllAt = filepath.Join(p.root, "missing", "asked-interactive")
-	write(t, p.cmdline, "interactive=yes\n")
+	p.AskedAll = filepath.Join(p.root, "missing", "asked-interactive")
+	write(t, p.Cmdline, "interactive=yes\n")
 	for i := 0; i < 2; i++ {
-		rc, out, errs := run([]string{"ask"}, "\n\n\n\n")
+		rc, out, errs := p.run([]string{"ask"}, "\n\n\n\n")
 		if rc != 0 || errs != "" {
 			t.Fatalf("ants ask = %d, stderr %q", rc, errs)
 		}
@@ -397,12 +401,13 @@ func TestAskInteractiveNoMark(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(askedAllAt); err == nil {
-		t.Errorf("%s exists", askedAllAt)
+	if _, err := os.Stat(p.AskedAll); err == nil {
+		t.Errorf("%s exists", p.AskedAll)
 	}
 }
 
 func TestConf(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		cmdline string
@@ -435,16 +440,17 @@ func TestConf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := setup(t)
-			write(t, p.cmdline, tt.cmdline+"\n")
-			setVars(t, tt.vars)
+			write(t, p.Cmdline, tt.cmdline+"\n")
+			p.setVars(t, tt.vars)
 			file := filepath.Join(p.root, "test.conf")
 			write(t, file, tt.conf)
-			rc, out, errs := run([]string{"conf", file}, "")
+			rc, out, errs := p.run([]string{"conf", file}, "")
 			if rc != 0 || errs != "" {
 				t.Fatalf("ants conf = %d, stderr %q", rc, errs)
 			}
-			if got := envVars(t); !reflect.DeepEqual(got, tt.want) {
+			if got := p.envVars(t); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("/env = %v, want %v", got, tt.want)
 			}
 			for _, s := range tt.out {
@@ -463,6 +469,7 @@ func TestConf(t *testing.T) {
 // A bad value in a conf is reported and ignored: /env keeps what it had, even for a
 // variable with a default.
 func TestConfBadValueKeepsEnv(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, line, old string
 	}{
@@ -472,17 +479,18 @@ func TestConfBadValueKeepsEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			if tt.name != "venti" {
 			}
 			p := setup(t)
-			setVars(t, map[string]string{tt.name: tt.old})
+			p.setVars(t, map[string]string{tt.name: tt.old})
 			file := filepath.Join(p.root, "test.conf")
 			write(t, file, tt.line+"\n")
-			rc, out, _ := run([]string{"conf", file}, "")
+			rc, out, _ := p.run([]string{"conf", file}, "")
 			if rc != 0 || !strings.Contains(out, "ignored") {
 				t.Errorf("ants conf = %d, %q; want 0 and the bad value reported", rc, out)
 			}
-			if got := envVars(t)[tt.name]; got != tt.old {
+			if got := p.envVars(t)[tt.name]; got != tt.old {
 				t.Errorf("/env/%s = %q after %q, want %q kept", tt.name, got, tt.line, tt.old)
 			}
 		})
@@ -490,6 +498,7 @@ func TestConfBadValueKeepsEnv(t *testing.T) {
 }
 
 func TestBoot(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		scripts map[string]string // in ScriptDir
@@ -531,31 +540,32 @@ func TestBoot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := setup(t)
 			outFile := filepath.Join(p.root, "out")
 			vars := map[string]string{"out": outFile}
 			for k, v := range tt.vars {
-				vars[k] = strings.ReplaceAll(v, "E", p.env)
+				vars[k] = strings.ReplaceAll(v, "E", p.EnvDir)
 			}
-			setVars(t, vars)
+			p.setVars(t, vars)
 			for n, src := range tt.scripts {
-				write(t, filepath.Join(p.scripts, n), src)
+				write(t, filepath.Join(p.ScriptDir, n), src)
 			}
 			for n, src := range tt.host {
-				write(t, filepath.Join(p.cfg, "host", n), src)
+				write(t, filepath.Join(p.CfgDir, "host", n), src)
 			}
-			rc, stdout, _ := runBoot(t)
+			rc, stdout, _ := p.runBoot(t)
 			if rc != tt.rc {
 				t.Errorf("ants boot = %d, want %d; stdout:\n%s", rc, tt.rc, stdout)
 			}
 			if got := read(t, outFile); got != tt.out {
 				t.Errorf("$out %q, want %q", got, tt.out)
 			}
-			logFile := read(t, p.bootLog)
+			logFile := read(t, p.BootLog)
 			if logFile != stdout {
 				t.Errorf("boot log %q, want what went to stdout %q", logFile, stdout)
 			}
-			stdout = strings.ReplaceAll(strings.ReplaceAll(stdout, p.scripts, "S"), p.cfg, "C")
+			stdout = strings.ReplaceAll(strings.ReplaceAll(stdout, p.ScriptDir, "S"), p.CfgDir, "C")
 			for _, s := range tt.log {
 				if !strings.Contains(stdout, s) {
 					t.Errorf("stdout does not hold %q:\n%s", s, stdout)
@@ -570,22 +580,24 @@ func TestBoot(t *testing.T) {
 
 // The boot log cannot be opened: boot says so and goes on.
 func TestBootNoLog(t *testing.T) {
+	t.Parallel()
 	p := setup(t)
-	BootLog = filepath.Join(p.root, "missing", "boot.log")
+	p.BootLog = filepath.Join(p.root, "missing", "boot.log")
 	outFile := filepath.Join(p.root, "out")
-	setVars(t, map[string]string{"out": outFile})
-	write(t, filepath.Join(p.scripts, "10-a.sh"), "echo a > \"$out\"\n")
-	rc, stdout, _ := runBoot(t)
+	p.setVars(t, map[string]string{"out": outFile})
+	write(t, filepath.Join(p.ScriptDir, "10-a.sh"), "echo a > \"$out\"\n")
+	rc, stdout, _ := p.runBoot(t)
 	if rc != 0 || read(t, outFile) != "a\n" {
 		t.Errorf("ants boot = %d, $out %q", rc, read(t, outFile))
 	}
-	if !strings.Contains(stdout, "boot: cannot append to "+BootLog+": ") {
+	if !strings.Contains(stdout, "boot: cannot append to "+p.BootLog+": ") {
 		t.Errorf("stdout does not say the log cannot be written:\n%s", stdout)
 	}
 }
 
 // ants.break in /env stops before the script with the Shell, which runs on the console.
 func TestBootBreak(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh for the break shell")
 	}
@@ -606,25 +618,26 @@ func TestBootBreak(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			p := setup(t)
 			outFile := filepath.Join(p.root, "out")
-			setVars(t, map[string]string{"out": outFile, "ants.break": tt.brk})
-			write(t, filepath.Join(p.scripts, "10-a.sh"), "echo a >> \"$out\"\n")
-			write(t, filepath.Join(p.scripts, "20-b.sh"), "echo b >> \"$out\"\n")
+			p.setVars(t, map[string]string{"out": outFile, "ants.break": tt.brk})
+			write(t, filepath.Join(p.ScriptDir, "10-a.sh"), "echo a >> \"$out\"\n")
+			write(t, filepath.Join(p.ScriptDir, "20-b.sh"), "echo b >> \"$out\"\n")
 			if tt.shell != "" {
-				write(t, p.shell, strings.ReplaceAll(tt.shell, "OUT", "'"+outFile+"'"))
-				if err := os.Chmod(p.shell, 0o755); err != nil {
+				write(t, p.Shell, strings.ReplaceAll(tt.shell, "OUT", "'"+outFile+"'"))
+				if err := os.Chmod(p.Shell, 0o755); err != nil {
 					t.Fatal(err)
 				}
 			}
-			rc, stdout, _ := runBoot(t)
+			rc, stdout, _ := p.runBoot(t)
 			if rc != 0 {
 				t.Errorf("ants boot = %d; stdout:\n%s", rc, stdout)
 			}
 			if got := read(t, outFile); got != tt.out {
 				t.Errorf("$out %q, want %q", got, tt.out)
 			}
-			stdout = strings.ReplaceAll(stdout, p.scripts, "S")
+			stdout = strings.ReplaceAll(stdout, p.ScriptDir, "S")
 			for _, s := range tt.log {
 				if !strings.Contains(stdout, s) {
 					t.Errorf("stdout does not hold %q:\n%s", s, stdout)
@@ -639,15 +652,16 @@ func TestBootBreak(t *testing.T) {
 
 // The scripts run in order: ScriptDir sorted, then the host's sorted.
 func TestBootOrder(t *testing.T) {
+	t.Parallel()
 	p := setup(t)
 	outFile := filepath.Join(p.root, "out")
-	setVars(t, map[string]string{"out": outFile, "sysname": "host"})
+	p.setVars(t, map[string]string{"out": outFile, "sysname": "host"})
 	names := []string{"50-e.sh", "05-a.sh", "10-b.sh", "99-z.sh"}
 	for _, n := range names {
-		write(t, filepath.Join(p.scripts, n), "echo "+n+" >> \"$out\"\n")
-		write(t, filepath.Join(p.cfg, "host", n), "echo host/"+n+" >> \"$out\"\n")
+		write(t, filepath.Join(p.ScriptDir, n), "echo "+n+" >> \"$out\"\n")
+		write(t, filepath.Join(p.CfgDir, "host", n), "echo host/"+n+" >> \"$out\"\n")
 	}
-	if rc, stdout, _ := runBoot(t); rc != 0 {
+	if rc, stdout, _ := p.runBoot(t); rc != 0 {
 		t.Fatalf("ants boot = %d:\n%s", rc, stdout)
 	}
 	sort.Strings(names)
@@ -664,10 +678,9 @@ func TestBootOrder(t *testing.T) {
 }
 
 func TestDHCPSysname(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	old := Cmdline
-	defer func() { Cmdline = old }()
-	Cmdline = filepath.Join(dir, "cmdline")
+	p := Paths{Cmdline: filepath.Join(dir, "cmdline"), Record: filepath.Join(dir, "vars.json"), BootConf: filepath.Join(dir, "boot.conf")}
 	for _, tc := range []struct {
 		cmdline, cur, host, want string
 	}{
@@ -678,9 +691,137 @@ func TestDHCPSysname(t *testing.T) {
 		{"console=ttyS0", "ants", "", ""},
 		{"console=ttyS0", "ants", "bad name!", ""},
 	} {
-		os.WriteFile(Cmdline, []byte(tc.cmdline), 0o644)
-		if got := dhcpSysname(map[string]string{"sysname": tc.cur}, tc.host); got != tc.want {
+		os.WriteFile(p.Cmdline, []byte(tc.cmdline), 0o644)
+		if got := p.dhcpSysname(map[string]string{"sysname": tc.cur}, tc.host); got != tc.want {
 			t.Errorf("cmdline %q sysname %q host %q: %q, want %q", tc.cmdline, tc.cur, tc.host, got, tc.want)
 		}
+	}
+}
+
+// writeRecord writes the record PID 1 would write at boot from cmdline and the
+// boot.conf conf, and its /env; the test's command line file is then emptied, so
+// that only the record can tell what the command line said.
+func (p *paths) writeRecord(t *testing.T, cmdline, conf string) {
+	t.Helper()
+	write(t, p.BootConf, conf)
+	s, _ := bootvar.Load(cmdline, p.BootConf)
+	if err := s.WriteRecord(p.Record); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteEnv(p.EnvDir); err != nil {
+		t.Fatal(err)
+	}
+	write(t, p.Cmdline, "\n")
+	write(t, p.BootConf, "# changed since the boot\n")
+}
+
+// TestRecord: ants ask, conf and env -v read the record of the boot's sources
+// when PID 1 wrote one, and /env stays the truth.
+func TestRecord(t *testing.T) {
+	t.Parallel()
+	const help = "(Enter keeps the value in brackets; 'clear' empties it; 'sh' opens a shell)\n"
+	t.Run("ask offers what the ask hid", func(t *testing.T) {
+		t.Parallel()
+		p := setup(t)
+		p.writeRecord(t, "venti=ask console=ttyS0", "venti=tcp!a!1\nsysname=gnot\n")
+		rc, out, errs := p.run([]string{"ask"}, "\n")
+		if rc != 0 || errs != "" || out != help+"venti [tcp!a!1]: " {
+			t.Errorf("ants ask = %d, %q, %q", rc, out, errs)
+		}
+		if got := p.envVars(t)["venti"]; got != "tcp!a!1" {
+			t.Errorf("/env/venti = %q", got)
+		}
+	})
+	t.Run("ask offers the host's conf under the command line", func(t *testing.T) {
+		t.Parallel()
+		p := setup(t)
+		p.writeRecord(t, "venti=ask", "venti=tcp!a!1\nsysname=host\n")
+		write(t, filepath.Join(p.CfgDir, "host", "boot.conf"), "venti=tcp!h!5\n")
+		rc, out, errs := p.run([]string{"ask"}, "\n")
+		if rc != 0 || errs != "" || out != help+"venti [tcp!h!5]: " {
+			t.Errorf("ants ask = %d, %q, %q", rc, out, errs)
+		}
+	})
+	t.Run("env wins over the record", func(t *testing.T) {
+		t.Parallel()
+		p := setup(t)
+		p.writeRecord(t, "venti=ask", "venti=tcp!a!1\n")
+		p.setVars(t, map[string]string{"venti": "tcp!x!9"})
+		if rc, out, errs := p.run([]string{"ask"}, "tcp!b!2\n"); rc != 0 || out != "" || errs != "" {
+			t.Errorf("ants ask with venti answered = %d, %q, %q; want nothing asked", rc, out, errs)
+		}
+	})
+	t.Run("conf leaves what the command line set", func(t *testing.T) {
+		t.Parallel()
+		p := setup(t)
+		p.writeRecord(t, "venti=tcp!k!1 ro", "sysname=gnot\n")
+		file := filepath.Join(p.root, "host.conf")
+		write(t, file, "venti=tcp!c!2\nro\nsysname=host\nrootwait\n")
+		if rc, out, errs := p.run([]string{"conf", file}, ""); rc != 0 || out != "" || errs != "" {
+			t.Fatalf("ants conf = %d, %q, %q", rc, out, errs)
+		}
+		env := p.envVars(t)
+		if env["venti"] != "tcp!k!1" || env["sysname"] != "host" || env["rootwait"] != "1" {
+			t.Errorf("/env = %v; want venti from the command line, sysname and rootwait from the conf", env)
+		}
+	})
+	t.Run("env", func(t *testing.T) {
+		t.Parallel()
+		p := setup(t)
+		p.writeRecord(t, "venti=ask console=ttyS0", "sysname=gnot\nventi=tcp!a!1\n")
+		p.setVars(t, map[string]string{"venti": "tcp!b!2", "my.var": "a b"})
+		rc, out, errs := p.run([]string{"env"}, "")
+		if want := `sysname=gnot console=ttyS0 venti=tcp!b!2 my.var="a b"` + "\n"; rc != 0 || errs != "" || out != want {
+			t.Errorf("ants env = %d, %q, %q; want %q", rc, out, errs, want)
+		}
+		rc, out, errs = p.run([]string{"env", "-v"}, "")
+		for _, l := range []string{
+			"sysname=gnot\t(" + p.BootConf + ")\n",
+			"venti=tcp!b!2\t(/env)\n",
+			"console=ttyS0\t(kernel command line)\n",
+			"init=/sbin/init\t(default)\n",
+			"my.var=\"a b\"\t(/env)\n",
+		} {
+			if !strings.Contains(out, l) {
+				t.Errorf("ants env -v = %d, %q, %q; want it to hold %q", rc, out, errs, l)
+			}
+		}
+	})
+	t.Run("env -v without a record", func(t *testing.T) {
+		t.Parallel()
+		p := setup(t)
+		write(t, p.Cmdline, "sysname=cl\n")
+		p.setVars(t, map[string]string{"sysname": "cl", "init": "/sbin/init", "venti": "tcp!b!2"})
+		rc, out, errs := p.run([]string{"env", "-v"}, "")
+		if want := "sysname=cl\t(kernel command line)\ninit=/sbin/init\t(default)\nventi=tcp!b!2\t(/env)\n"; rc != 0 || errs != "" || out != want {
+			t.Errorf("ants env -v = %d, %q, %q; want %q", rc, out, errs, want)
+		}
+	})
+}
+
+func TestBootchart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "boot.log")
+	os.WriteFile(log, []byte("[   2.949] ants: init started: kernel 6.1\n[   5.205] boot: ran /lib/boot/10-modules.sh (1472 ms)\n"), 0o644)
+	os.MkdirAll(filepath.Join(dir, "env"), 0o755)
+	os.WriteFile(filepath.Join(dir, "env", "sysname"), []byte("gnot\n"), 0o644)
+	p := Paths{BootLog: log, EnvDir: filepath.Join(dir, "env")}
+	var out, errb bytes.Buffer
+	if st := p.Main([]string{"bootchart"}, nil, &out, &errb); st != 0 || !strings.HasPrefix(out.String(), "<svg") || !strings.Contains(out.String(), "gnot: "+log) || !strings.Contains(out.String(), "10-modules") {
+		t.Errorf("bootchart: %d %q %q", st, out.String(), errb.String())
+	}
+	out.Reset()
+	svg := filepath.Join(dir, "b.svg")
+	if st := p.Main([]string{"bootchart", "-o", svg}, nil, &out, &errb); st != 0 || !strings.Contains(out.String(), "5.21 s of boot") {
+		t.Errorf("bootchart -o: %d %q %q", st, out.String(), errb.String())
+	}
+	if b, _ := os.ReadFile(svg); !bytes.HasPrefix(b, []byte("<svg")) {
+		t.Errorf("%s holds %.40q", svg, b)
+	}
+	errb.Reset()
+	os.WriteFile(filepath.Join(dir, "other"), []byte("not a log\n"), 0o644)
+	if st := p.Main([]string{"bootchart", filepath.Join(dir, "other")}, nil, &out, &errb); st != 1 || !strings.Contains(errb.String(), "no line of ants' boot log") {
+		t.Errorf("bootchart of another file: %d %q", st, errb.String())
 	}
 }

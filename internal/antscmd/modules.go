@@ -12,12 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ModulesDir is where the image keeps its modules: /lib/modules/RELEASE.
-var ModulesDir = "/lib/modules"
-
-// Sysfs is where the kernel shows its devices.
-var Sysfs = "/sys"
-
 // indexes keeps each parsed module index: the boot runner calls coldplug and
 // modprobe in one process, and the image's modules never change (read-only).
 var (
@@ -25,13 +19,13 @@ var (
 	indexes = map[string]*kmod.Index{}
 )
 
-func loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
+func (p Paths) loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return nil, err
 	}
 	rel := unix.ByteSliceToString(u.Release[:])
-	dir := filepath.Join(ModulesDir, rel)
+	dir := filepath.Join(p.ModulesDir, rel)
 	indexMu.Lock()
 	defer indexMu.Unlock()
 	ix := indexes[dir]
@@ -49,17 +43,17 @@ func loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
 	return l, nil
 }
 
-func coldplug(args []string, out io.Writer) error {
+func (p Paths) coldplug(args []string, out io.Writer) error {
 	verbose := len(args) > 0 && args[0] == "-v"
 	if len(args) > 1 || (len(args) == 1 && !verbose) {
 		return fmt.Errorf("usage: ants coldplug [-v]")
 	}
-	l, err := loader(out, verbose)
+	l, err := p.loader(out, verbose)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	loaded, errs := l.Coldplug(Sysfs)
+	loaded, errs := l.Coldplug(p.Sysfs)
 	for _, e := range errs {
 		fmt.Fprintf(out, "coldplug: %v\n", e)
 	}
@@ -71,12 +65,12 @@ func coldplug(args []string, out io.Writer) error {
 	return nil
 }
 
-func modprobe(args []string, out io.Writer) error {
+func (p Paths) modprobe(args []string, out io.Writer) error {
 	if len(args) == 0 {
 		//lint:ignore ST1005 a usage line: "NAME ..." as in the help and docs/commands.md
 		return fmt.Errorf("usage: ants modprobe NAME ...")
 	}
-	l, err := loader(out, false)
+	l, err := p.loader(out, false)
 	if err != nil {
 		return err
 	}

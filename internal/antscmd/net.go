@@ -12,16 +12,13 @@ import (
 	"github.com/ants/ants/internal/netconf"
 )
 
-// ResolvConf is where `ants net` writes the DNS servers it learnt.
-var ResolvConf = "/etc/resolv.conf"
-
 // netCmd is `ants net [IP]`: configure the network from ip= (or the argument).
 // Without ip=, a network root (venti=) gets DHCP, anything else only lo.
-func netCmd(args []string, out io.Writer) error {
+func (p Paths) netCmd(args []string, out io.Writer) error {
 	if len(args) > 1 {
 		return fmt.Errorf("usage: ants net [dhcp | none | client:server:gw:mask:host:dev:autoconf]")
 	}
-	envs, _ := bootvar.ReadEnv(EnvDir)
+	envs, _ := bootvar.ReadEnv(p.EnvDir)
 	ip := envs["ip"]
 	if len(args) == 1 {
 		ip = args[0]
@@ -41,7 +38,7 @@ func netCmd(args []string, out io.Writer) error {
 	if c.Mode != netconf.ModeNone {
 		// DHCP talks through a packet socket: without af_packet (a module in
 		// Debian's kernel) the socket cannot be made.
-		if l, err := loader(out, false); err == nil {
+		if l, err := p.loader(out, false); err == nil {
 			if err := l.Probe("af_packet"); err != nil {
 				fmt.Fprintf(out, "net: %v\n", err)
 			}
@@ -64,8 +61,8 @@ func netCmd(args []string, out io.Writer) error {
 		via = " via " + res.Gateway.String()
 	}
 	fmt.Fprintf(out, "net: %s %s%s (%s, %d ms)\n", res.Link, res.Addr.String(), via, c.Mode, time.Since(start).Milliseconds())
-	if name := dhcpSysname(envs, res.Hostname); name != "" {
-		if err := bootvar.WriteVar(EnvDir, "sysname", name); err == nil {
+	if name := p.dhcpSysname(envs, res.Hostname); name != "" {
+		if err := bootvar.WriteVar(p.EnvDir, "sysname", name); err == nil {
 			fmt.Fprintf(out, "net: sysname=%s, the host name DHCP gave\n", name)
 		}
 	}
@@ -74,8 +71,8 @@ func netCmd(args []string, out io.Writer) error {
 		for _, d := range res.DNS {
 			fmt.Fprintf(&b, "nameserver %s\n", d)
 		}
-		if err := os.WriteFile(ResolvConf, []byte(b.String()), 0o644); err != nil {
-			fmt.Fprintf(out, "net: %s: %v\n", ResolvConf, err)
+		if err := os.WriteFile(p.ResolvConf, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintf(out, "net: %s: %v\n", p.ResolvConf, err)
 		}
 	}
 	return nil
@@ -87,7 +84,7 @@ const ImageSysname = "ants"
 // dhcpSysname is the sysname to take from a DHCP host name: only when sysname was
 // not set otherwise, that is, not on the kernel command line and still the image's
 // default (ImageSysname); and only a name sysname takes (a bad one is left).
-func dhcpSysname(envs map[string]string, host string) string {
+func (p Paths) dhcpSysname(envs map[string]string, host string) string {
 	host = strings.TrimSpace(host)
 	if host == "" {
 		return ""
@@ -95,11 +92,8 @@ func dhcpSysname(envs map[string]string, host string) string {
 	if cur := envs["sysname"]; cur != "" && cur != ImageSysname {
 		return ""
 	}
-	cl, _ := bootvar.ParseCmdline(readCmdline())
-	for _, p := range cl {
-		if p.Key == "sysname" {
-			return ""
-		}
+	if p.onCmdline("sysname") {
+		return ""
 	}
 	if host, _, _ = strings.Cut(host, "."); bootvar.Validate("sysname", host) != nil {
 		return ""

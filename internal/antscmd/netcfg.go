@@ -25,11 +25,11 @@ const netcfgTimeout = 15 * time.Second
 // apply its boot.conf, so a fleet's machines are configured on the server, as on
 // Plan 9. The tree is mounted by a child in a mount namespace of its own and goes
 // with it; the child is given netcfgTimeout.
-func netcfg(args []string, out io.Writer) error {
+func (p Paths) netcfg(args []string, out io.Writer) error {
 	if len(args) != 0 {
 		return fmt.Errorf("usage: ants netcfg")
 	}
-	envs, _ := bootvar.ReadEnv(EnvDir)
+	envs, _ := bootvar.ReadEnv(p.EnvDir)
 	src, err := rootsys.FromVars(func(k string) string { return envs[k] })
 	if err != nil || (src.Kind != rootsys.NineP && src.Kind != rootsys.NFS) {
 		fmt.Fprintf(out, "netcfg: not a network root; nothing to fetch\n")
@@ -40,7 +40,7 @@ func netcfg(args []string, out io.Writer) error {
 		fmt.Fprintf(out, "netcfg: no sysname; nothing to fetch\n")
 		return nil
 	}
-	dest := filepath.Join(CfgDir, sysname)
+	dest := filepath.Join(p.CfgDir, sysname)
 	ctx, cancel := context.WithTimeout(context.Background(), netcfgTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/proc/self/exe", "netcfg-fetch", src.Encode(), sysname, dest)
@@ -56,17 +56,14 @@ func netcfg(args []string, out io.Writer) error {
 	}
 	conf := filepath.Join(dest, "boot.conf")
 	if _, err := os.Stat(conf); err == nil {
-		return confFrom(conf, out)
+		return p.conf([]string{conf}, out)
 	}
 	return nil
 }
 
-// confFrom applies a boot.conf the way `ants conf` does.
-func confFrom(path string, out io.Writer) error { return conf([]string{path}, out) }
-
 // netcfgFetch is `ants netcfg-fetch SOURCE SYSNAME DEST`, the child of netcfg in a
 // mount namespace of its own.
-func netcfgFetch(args []string, out io.Writer) error {
+func (p Paths) netcfgFetch(args []string, out io.Writer) error {
 	if len(args) != 3 {
 		return fmt.Errorf("usage: ants netcfg-fetch SOURCE SYSNAME DEST (ants netcfg runs this)")
 	}
@@ -75,7 +72,7 @@ func netcfgFetch(args []string, out io.Writer) error {
 		return fmt.Errorf("bad source: %v", err)
 	}
 	say := func(s string) { fmt.Fprintf(out, "netcfg: %s\n", s) }
-	l, lerr := loader(io.Discard, false)
+	l, lerr := p.loader(io.Discard, false)
 	modprobe := func(names ...string) error {
 		if lerr != nil {
 			return lerr

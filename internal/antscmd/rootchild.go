@@ -14,7 +14,7 @@ import (
 // root's init. On failure it says why on the root console and in
 // /run/ants/root.err (for PID 1's log), and exits with the code that tells a bad
 // source from the rest.
-func rootChild(args []string, stderr io.Writer) int {
+func (p Paths) rootChild(args []string, stderr io.Writer) int {
 	if len(args) != 1 {
 		fmt.Fprintln(stderr, "usage: ants root-child SOURCE (init starts this; use rootctl)")
 		return 2
@@ -31,7 +31,7 @@ func rootChild(args []string, stderr io.Writer) int {
 	say := func(s string) { fmt.Fprintf(stderr, "root: %s\r\n", s) }
 	say("mounting " + src.String())
 	modprobe := func(names ...string) error {
-		l, err := loader(io.Discard, false)
+		l, err := p.loader(io.Discard, false)
 		if err != nil {
 			return err
 		}

@@ -1,160 +1,54 @@
 package pid1
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"github.com/ants/ants/internal/bootvar"
-	"github.com/ants/ants/internal/rootsys"
-	"io"
 	"net"
 	"os"
-	"strings"
-	"time"
+
+	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/rootctl"
+	"github.com/ants/ants/internal/rootsys"
 )
 
-// serveCtl answers rootctl on the control socket.
+// serveCtl answers rootctl on the control socket; the wire protocol and its
+// bounds are internal/rootctl's, what the requests do is ctlHandler's.
 func (in *Init) serveCtl() {
-	os.Remove(CtlSocket)
-	l, err := net.Listen("unix", CtlSocket)
+	os.Remove(rootctl.Socket)
+	l, err := net.Listen("unix", rootctl.Socket)
 	if err != nil {
-		in.log.Printf("init: control socket %s: %v; rootctl will not work", CtlSocket, err)
+		in.log.Printf("init: control socket %s: %v; rootctl will not work", rootctl.Socket, err)
 		return
 	}
-	os.Chmod(CtlSocket, 0o600)
-	serveConns(l, ctlMaxConns, func(c net.Conn) { in.safe("rootctl", func() { in.ctl(c) }) })
+	os.Chmod(rootctl.Socket, 0o600)
+	s := &rootctl.Server{
+		Handler: ctlHandler{in},
+		Guard:   func(f func()) { in.safe("rootctl", f) },
+	}
+	s.Serve(l)
 }
 
-// Bounds of the control socket: a request is one line of at most ctlMaxLine
-// bytes, sent within ctlTimeout of connecting; at most ctlMaxConns requests are
-// served at once, more are answered "busy". A reply that the client does not
-// take within ctlTimeout is dropped.
-const (
-	ctlMaxLine  = 4096
-	ctlTimeout  = 5 * time.Second
-	ctlMaxConns = 16
-)
+// ctlHandler does what rootctl asks, with PID 1's root.
+type ctlHandler struct{ in *Init }
 
-// serveConns accepts on l for ever and runs handle for each connection, at
-// most max at a time; a connection over that gets "error: busy" and is closed.
-func serveConns(l net.Listener, max int, handle func(net.Conn)) {
-	slots := make(chan struct{}, max)
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		select {
-		case slots <- struct{}{}:
-			go func() {
-				defer func() { <-slots }()
-				handle(c)
-			}()
-		default:
-			go func() {
-				defer c.Close()
-				c.SetWriteDeadline(time.Now().Add(ctlTimeout))
-				fmt.Fprintf(c, "error: busy: %d requests already in progress; try again\n", max)
-			}()
-		}
-	}
-}
+var _ rootctl.Handler = ctlHandler{}
 
-// readRequest reads one request line from c: at most max bytes, within
-// timeout.
-func readRequest(c net.Conn, max int, timeout time.Duration) (string, error) {
-	c.SetReadDeadline(time.Now().Add(timeout))
-	line, err := bufio.NewReader(io.LimitReader(c, int64(max)+1)).ReadString('\n')
-	if len(line) > max || (err != nil && len(line) == max) {
-		return "", fmt.Errorf("request longer than %d bytes", max)
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "", fmt.Errorf("no request within %v", timeout)
-	}
-	if err != nil && line == "" {
+func (h ctlHandler) Status() string { return h.in.rootStatus() }
+
+func (h ctlHandler) Stop() error { return h.in.stopRoot(0) }
+
+// Start starts the root from /env with vars on top, and writes vars to /env
+// once they name a root.
+func (h ctlHandler) Start(vars map[string]string) (string, error) {
+	src, err := rootsys.FromVars(rootVars(vars))
+	if err != nil {
 		return "", err
 	}
-	return line, nil
-}
-
-// ctl handles one rootctl request: a line "VERB [NAME=VALUE ...]"; the answer is
-// text lines, the last "ok" or "error: ...".
-func (in *Init) ctl(c net.Conn) {
-	defer c.Close()
-	reply := func(text string, err error) {
-		if text != "" && !strings.HasSuffix(text, "\n") {
-			text += "\n"
-		}
-		c.SetWriteDeadline(time.Now().Add(ctlTimeout))
-		if err != nil {
-			fmt.Fprintf(c, "%serror: %v\n", text, err)
-			return
-		}
-		fmt.Fprintf(c, "%sok\n", text)
+	for k, v := range vars {
+		bootvar.WriteVar(EnvDir, k, v)
 	}
-	line, err := readRequest(c, ctlMaxLine, ctlTimeout)
-	if err == io.EOF {
-		return // connected and closed: nothing asked
-	}
+	pid, err := h.in.startRoot(src, true)
 	if err != nil {
-		reply("", err)
-		return
+		return "", err
 	}
-	f := strings.Fields(line)
-	if len(f) == 0 {
-		reply("", fmt.Errorf("empty request"))
-		return
-	}
-	over := map[string]string{}
-	for _, kv := range f[1:] {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			reply("", fmt.Errorf("%q is not NAME=VALUE", kv))
-			return
-		}
-		if err := bootvar.Validate(k, v); err != nil {
-			reply("", fmt.Errorf("%s: %v", k, err))
-			return
-		}
-		over[k] = v
-	}
-	if len(over) > 0 && f[0] != "start" && f[0] != "restart" {
-		reply("", fmt.Errorf("%s takes no variables", f[0]))
-		return
-	}
-	start := func() (string, error) {
-		src, err := rootsys.FromVars(rootVars(over))
-		if err != nil {
-			return "", err
-		}
-		for k, v := range over {
-			bootvar.WriteVar(EnvDir, k, v)
-		}
-		pid, err := in.startRoot(src, true)
-		if err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("started from %s, pid %d", src, pid), nil
-	}
-	switch f[0] {
-	case "status":
-		reply(in.rootStatus(), nil)
-	case "stop":
-		reply("", in.stopRoot(0))
-	case "start":
-		reply(start())
-	case "restart":
-		if err := in.stopRoot(0); err != nil {
-			reply("", err)
-			return
-		}
-		reply(start())
-	default:
-		reply("", fmt.Errorf("unknown request %q; want status, start, stop or restart", f[0]))
-	}
+	return fmt.Sprintf("started from %s, pid %d", src, pid), nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/klog"
 	"github.com/ants/ants/internal/power"
+	"github.com/ants/ants/internal/rootctl"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +29,7 @@ import (
 const (
 	EnvDir   = "/env"
 	RunDir   = "/run/ants"
-	BootLog  = "/run/ants/boot.log"
+	BootLog  = rootctl.BootLog
 	BootConf = "/cfg/boot.conf"
 	BinDir   = "/bbin"
 )
@@ -168,6 +169,11 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	}
 	if err := vars.WriteEnv(EnvDir); err != nil {
 		in.log.Printf("init: writing %s: %v", EnvDir, err)
+	}
+	// Beside /env, the record of where each value came from (ants env -v, ants
+	// ask's offers, ants conf's "the command line wins"): written once.
+	if err := vars.WriteRecord(bootvar.RecordFile); err != nil {
+		in.log.Printf("init: writing %s: %v", bootvar.RecordFile, err)
 	}
 	in.log.Printf("boot variables in %s: %s", EnvDir, strings.Join(vars.CmdlineWords(), " "))
 	setupCgroups(in)

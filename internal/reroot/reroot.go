@@ -26,12 +26,19 @@ import (
 	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/guard"
 	"github.com/ants/ants/internal/nsjoin"
+	"github.com/ants/ants/internal/rootctl"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
-// PidFile is where PID 1 writes the pid of the root's init while it runs.
-var PidFile = "/run/ants/root.pid"
+// Paths are the files reroot reads.
+type Paths struct {
+	PidFile      string // the pid of the root's init, while it runs (PID 1 writes it)
+	RootPrivFile string // ants.rootpriv: "full" when the root is not contained
+}
+
+// Default are the paths of the admin namespace.
+var Default = Paths{PidFile: rootctl.RootPidFile, RootPrivFile: "/env/ants.rootpriv"}
 
 const usage = `usage: reroot [CMD [ARG ...]]
   runs CMD (default: the root's /bin/sh -l) inside the running root system's
@@ -42,24 +49,26 @@ const usage = `usage: reroot [CMD [ARG ...]]
 // its leftovers write before the pty or pipes are closed on them.
 const drain = time.Second
 
-// RootPrivFile says whether the root is contained (ants.rootpriv).
-var RootPrivFile = "/env/ants.rootpriv"
+// Main runs reroot on the machine's paths and returns its exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return Default.Main(args, stdin, stdout, stderr)
+}
 
 // Main runs reroot and returns its exit status.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func (p Paths) Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		fmt.Fprintln(stdout, usage)
 		return 0
 	}
 
-	b, err := os.ReadFile(PidFile)
+	b, err := os.ReadFile(p.PidFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "reroot: no root system is running (%v); rootctl status\n", err)
 		return 1
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		fmt.Fprintf(stderr, "reroot: %s: %q is not a pid\n", PidFile, b)
+		fmt.Fprintf(stderr, "reroot: %s: %q is not a pid\n", p.PidFile, b)
 		return 1
 	}
 	fds, err := nsjoin.Open(pid, "mnt", "pid", "uts", "cgroup")
@@ -80,7 +89,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// be a way out for the root, which may ptrace it (it is in the root's PID
 	// namespace).
 	full := false
-	if b, err := os.ReadFile(RootPrivFile); err == nil && strings.TrimSpace(string(b)) == "full" {
+	if b, err := os.ReadFile(p.RootPrivFile); err == nil && strings.TrimSpace(string(b)) == "full" {
 		full = true
 	}
 	start := func(cmd *exec.Cmd) error {

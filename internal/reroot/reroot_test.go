@@ -235,3 +235,22 @@ func TestLookPath(t *testing.T) {
 		}
 	}
 }
+
+// TestMainNoRoot: without a running root (no pid file, or a bad one) reroot says
+// so and fails, before joining anything.
+func TestMainNoRoot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := Paths{PidFile: dir + "/root.pid", RootPrivFile: dir + "/ants.rootpriv"}
+	var out, errs bytes.Buffer
+	if rc := p.Main([]string{"true"}, strings.NewReader(""), &out, &errs); rc != 1 ||
+		!strings.HasPrefix(errs.String(), "reroot: no root system is running (open "+p.PidFile+": no such file or directory); rootctl status") {
+		t.Errorf("reroot without a pid file = %d, %q", rc, errs.String())
+	}
+	os.WriteFile(p.PidFile, []byte("x\n"), 0o644)
+	errs.Reset()
+	if rc := p.Main([]string{"true"}, strings.NewReader(""), &out, &errs); rc != 1 ||
+		errs.String() != fmt.Sprintf("reroot: %s: %q is not a pid\n", p.PidFile, "x\n") {
+		t.Errorf("reroot with a bad pid file = %d, %q", rc, errs.String())
+	}
+}

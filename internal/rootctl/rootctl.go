@@ -3,16 +3,12 @@
 package rootctl
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
-	"time"
 )
-
-// Socket is PID 1's control socket.
-var Socket = "/run/ants/ctl"
 
 const usage = `usage: rootctl [status | start [NAME=VALUE ...] | stop | restart [NAME=VALUE ...]]
   status    the root system's state, source, pid and uptime
@@ -21,8 +17,20 @@ const usage = `usage: rootctl [status | start [NAME=VALUE ...] | stop | restart 
   stop      SIGTERM to its init, SIGKILL to its PID namespace after 10 s
   restart   stop, then start (with new variables: a new root without a reboot)`
 
-// Main runs rootctl with args and returns its exit status.
+// Client is rootctl talking to PID 1 at Socket.
+type Client struct {
+	Socket string
+	// dial, when set, connects instead of the unix socket (tests).
+	dial func() (net.Conn, error)
+}
+
+// Main runs rootctl with args on the machine's socket and returns its exit status.
 func Main(args []string, out, errw io.Writer) int {
+	return Client{Socket: Socket}.Main(args, out, errw)
+}
+
+// Main runs rootctl with args and returns its exit status.
+func (cl Client) Main(args []string, out, errw io.Writer) int {
 	if len(args) == 0 {
 		args = []string{"status"}
 	}
@@ -35,9 +43,15 @@ func Main(args []string, out, errw io.Writer) int {
 		fmt.Fprintf(errw, "rootctl: unknown request %q\n%s\n", args[0], usage)
 		return 2
 	}
-	c, err := net.DialTimeout("unix", Socket, 5*time.Second)
+	var c net.Conn
+	var err error
+	if cl.dial != nil {
+		c, err = cl.dial()
+	} else {
+		c, err = net.DialTimeout("unix", cl.Socket, Timeout)
+	}
 	if err != nil {
-		fmt.Fprintf(errw, "rootctl: cannot reach init at %s: %v\n", Socket, err)
+		fmt.Fprintf(errw, "rootctl: cannot reach init at %s: %v\n", cl.Socket, err)
 		return 1
 	}
 	defer c.Close()
@@ -45,19 +59,13 @@ func Main(args []string, out, errw io.Writer) int {
 		fmt.Fprintf(errw, "rootctl: %v\n", err)
 		return 1
 	}
-	sc := bufio.NewScanner(c)
-	status := 1
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == "ok":
-			status = 0
-		case strings.HasPrefix(line, "error: "):
-			fmt.Fprintf(errw, "rootctl %s: %s\n", args[0], strings.TrimPrefix(line, "error: "))
-			status = 1
-		default:
-			fmt.Fprintln(out, line)
-		}
+	err = ReadReply(c, func(line string) { fmt.Fprintln(out, line) })
+	var pe *Error
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &pe):
+		fmt.Fprintf(errw, "rootctl %s: %s\n", args[0], pe.Msg)
 	}
-	return status
+	return 1
 }
