@@ -104,10 +104,11 @@ fuzzboot: all testdeps
 	ANTS_VM=1 ANTS_FUZZ_N=$(N) ANTS_FUZZ_SEED=$(SEED) $(GO) test -count=1 -timeout $$(( $(N) * 3 + 5 ))m -run 'TestFuzzCmdline$$' -v ./qemu/vmtest/ 2>&1 | tee $(BUILD)/fuzzboot.log | grep -E '^(=== RUN|\s*--- |PASS|FAIL|ok|\s+fuzz_test)' ; exit $${PIPESTATUS[0]}
 
 # bench: boot ants, stock u-root and a bare kernel-floor init with the same kernel and
-# compare them (docs/performance.md); JSON in build/bench/. QUICK=1: one boot each,
-# no memory bisection, Debian image or build timing (make test runs it, so the
-# harness cannot rot). V=1: the machines' logs too (-v; a failed boot's log is always
-# shown).
+# compare them, and boot fleets of 1, 2 and 4 guests from one NFS export
+# (docs/performance.md); JSON in build/bench/. QUICK=1: one boot each, fleets of 1
+# and 2, no memory bisection, Debian image or build timing (make test runs it, so the
+# harness cannot rot). V=1: the machines' consoles on stderr as they come (-v; a
+# failed boot's console always stays in build/vmlogs/bench-*.log).
 BENCH_N ?= 5
 bench: all testdeps
 	$(GO) run ./qemu/bench -n $(BENCH_N) $(if $(filter 1,$(QUICK)),-quick) $(if $(filter 1,$(V)),-v)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,5 +129,59 @@ func TestReportQuick(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestFleet(t *testing.T) {
+	if ns, err := parseFleet("1, 2,4"); err != nil || fmt.Sprint(ns) != "[1 2 4]" {
+		t.Errorf("parseFleet: %v, %v", ns, err)
+	}
+	if ns, err := parseFleet("0"); err != nil || len(ns) != 0 {
+		t.Errorf("parseFleet(0): %v, %v", ns, err)
+	}
+	if _, err := parseFleet("1,x"); err == nil {
+		t.Error("parseFleet(1,x): no error")
+	}
+	runs := []fleetRun{{N: 1, Wall: 20, Up: []float64{20}, ServerCPU: 0.5}, {N: 2, Wall: 30, Up: []float64{28, 30}, ServerCPU: 1.0},
+		{N: 4, Wall: 50, Up: []float64{40, 45, 48, 50}, ServerCPU: 2.0}, {N: 8, Err: "gnot7: timeout"}}
+	if s, ok := fleetSlope(runs, func(f fleetRun) float64 { return f.Wall }); !ok || s != 10 {
+		t.Errorf("wall slope %v, %v; want 10", s, ok)
+	}
+	if _, ok := fleetSlope(runs[:1], func(f fleetRun) float64 { return f.Wall }); ok {
+		t.Error("a slope from one run")
+	}
+	out := fleetTable(runs)
+	for _, want := range []string{"| 2 | 30.00 | 28.0, 30.0 | 1.00 | 0.500 |", "| 8 | failed: gnot7: timeout |", "| one more guest (least-squares slope over N) | +10.00 s | | +0.500 s | |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("fleet table lacks %q:\n%s", want, out)
+		}
+	}
+	if fleetTable(nil) != "" {
+		t.Error("a table without runs")
+	}
+}
+
+func TestPicture(t *testing.T) {
+	log := "[   2.949] ants: init started: kernel 6.1\n[   3.152] ants: admin shell on ttyS0\n[   5.205] boot: ran /lib/boot/10-modules.sh (1472 ms)\n"
+	r := &result{Boots: []boot{
+		{Image: "A", Round: 1, Guest: 5.5, InitStart: 2.9, BootLog: log},
+		{Image: "B", Round: 1, Guest: 4.1, InitStart: 2.8},
+		{Image: "C", Round: 1, Err: "timed out"},
+	}}
+	path := filepath.Join(t.TempDir(), "boot.svg")
+	if err := picture(r, path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, w := range []string{"ants (5.50 s)", "stock u-root (4.10 s)", "10-modules", ">prompt<"} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("boot.svg has no %q", w)
+		}
+	}
+	if strings.Contains(string(b), "floor") {
+		t.Errorf("a failed boot was drawn")
+	}
+	if err := picture(&result{}, path); err == nil {
+		t.Errorf("no boots: no error")
 	}
 }

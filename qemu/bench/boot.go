@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -8,19 +9,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
 )
 
-// bootTimeout bounds a boot to its prompt; the memory bisection shortens it.
-var bootTimeout = defaultBootTimeout
-
 const (
-	defaultBootTimeout = 180 * time.Second // TCG on a loaded 2-core machine
-	cmdTimeout         = 30 * time.Second
-	escape             = "\x1d" // Ctrl-]
-	antsPrompt         = `ants% `
-	stockPrompt        = `\n\$ ` // gosh built with goshsmall (found by booting it)
-	demoPrompt         = `demo# `
+	bootTimeout = 180 * time.Second // TCG on a loaded 2-core machine (the memory bisection sets its own)
+	cmdTimeout  = 30 * time.Second
+	escape      = "\x1d" // Ctrl-]
+	antsPrompt  = `ants% `
+	stockPrompt = `\n\$ ` // gosh built with goshsmall (found by booting it)
+	demoPrompt  = `demo# `
 )
 
 // boot is one boot of one image to its end point.
@@ -39,6 +37,7 @@ type boot struct {
 	ScriptsEnd float64 `json:"ants_scripts_done_s,omitempty"`  // A: boot scripts done and no root: the prompt without a key
 	RSSPID1KiB int     `json:"rss_pid1_kib,omitempty"`
 	RSSShKiB   int     `json:"rss_shell_kib,omitempty"`
+	BootLog    string  `json:"-"` // A: /run/ants/boot.log, for the picture
 	Err        string  `json:"error,omitempty"`
 }
 
@@ -56,31 +55,57 @@ func since(t time.Time) float64 { return time.Since(t).Seconds() }
 
 // procUptime types cat /proc/uptime at the prompt and returns the guest's uptime at
 // the moment ref (host clock): the value read less the host time since ref.
-func procUptime(t *tb, vm *qemu.VM, prompt string, ref time.Time) float64 {
-	vm.Line("cat /proc/uptime")
-	m := vm.Expect(`([0-9]+\.[0-9]+) [0-9.]+\r?\n`, cmdTimeout)
+func procUptime(vm *qvm.VM, prompt string, ref time.Time) (float64, error) {
+	if err := vm.Line("cat /proc/uptime"); err != nil {
+		return 0, err
+	}
+	m, err := vm.Expect(`([0-9]+\.[0-9]+) [0-9.]+\r?\n`, cmdTimeout)
+	if err != nil {
+		return 0, err
+	}
 	back := since(ref)
-	vm.Expect(prompt, cmdTimeout)
-	return atof(m[1]) - back
+	if _, err := vm.Expect(prompt, cmdTimeout); err != nil {
+		return 0, err
+	}
+	return atof(m[1]) - back, nil
 }
 
-func rss(t *tb, vm *qemu.VM, prompt, file string) int {
-	out := vm.Run("grep VmRSS "+file, prompt, cmdTimeout)
+func rss(vm *qvm.VM, prompt, file string) (int, error) {
+	out, err := vm.Run("grep VmRSS "+file, prompt, cmdTimeout)
+	if err != nil {
+		return 0, err
+	}
 	m := reRSS.FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no VmRSS in %q", out)
+		return 0, fmt.Errorf("no VmRSS in %q", out)
 	}
 	n, _ := strconv.Atoi(m[1])
-	return n
+	return n, nil
 }
 
-func runInit(t *tb, vm *qemu.VM, prompt string) float64 {
-	out := vm.Run("dmesg | grep 'as init process'", prompt, cmdTimeout)
+func runInit(vm *qvm.VM, prompt string) (float64, error) {
+	out, err := vm.Run("dmesg | grep 'as init process'", prompt, cmdTimeout)
+	if err != nil {
+		return 0, err
+	}
 	m := reRunInit.FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no \"Run /init as init process\" in dmesg: %q", out)
+		return 0, fmt.Errorf("no \"Run /init as init process\" in dmesg: %q", out)
 	}
-	return atof(m[1])
+	return atof(m[1]), nil
+}
+
+// expectAll expects each regular expression in turn and returns the submatches
+// of the last.
+func expectAll(vm *qvm.VM, timeout time.Duration, res ...string) ([]string, error) {
+	var m []string
+	var err error
+	for _, re := range res {
+		if m, err = vm.Expect(re, timeout); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
 }
 
 // bootA boots the ants image with no root. Its end point is the admin prompt as
@@ -89,76 +114,118 @@ func runInit(t *tb, vm *qemu.VM, prompt string) float64 {
 // console. guest s is /proc/uptime typed at that prompt, less the host time since it
 // appeared, as for B. The boot scripts go on meanwhile; when they are done (the
 // prompt a user gets without any key) is recorded too, from /run/ants/boot.log.
-func bootA(t *tb, kernel, initrd string, mem int, measure bool) boot {
+func bootA(s *session, kernel, initrd string, mem int, measure bool, timeout time.Duration) (boot, error) {
 	b := boot{Image: "A", MemMiB: mem}
 	start := time.Now()
-	vm := qemu.Start(t, qemu.Options{Kernel: kernel, Initrd: initrd, MemMiB: mem, Append: bisectAppend(measure)})
-	m := vm.Expect(reStamp+`ants: init started`, bootTimeout)
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, MemMiB: mem, Append: bisectAppend(measure)})
+	if err != nil {
+		return b, err
+	}
+	m, err := vm.Expect(reStamp+`ants: init started`, timeout)
+	if err != nil {
+		return b, err
+	}
 	b.AntsInit = atof(m[1])
-	vm.Expect(`\[ants: boot scripts; `, bootTimeout)
-	vm.Type(escape + "a")
-	vm.Expect(`\[ants: admin shell;`, bootTimeout)
-	vm.Expect(antsPrompt, bootTimeout)
+	if _, err := vm.Expect(`\[ants: boot scripts; `, timeout); err != nil {
+		return b, err
+	}
+	if err := vm.Type(escape + "a"); err != nil {
+		return b, err
+	}
+	if _, err := expectAll(vm, timeout, `\[ants: admin shell;`, antsPrompt); err != nil {
+		return b, err
+	}
 	tp := time.Now()
 	b.Wall = tp.Sub(start).Seconds()
 	if !measure {
-		return b
+		return b, nil
 	}
-	b.Guest = procUptime(t, vm, antsPrompt, tp)
+	if b.Guest, err = procUptime(vm, antsPrompt, tp); err != nil {
+		return b, err
+	}
 	b.Guest2 = b.Guest
 	// PID 1 logs its own lines on the console whatever has the focus.
-	m = vm.Expect(reStamp+`ants: no root configured`, bootTimeout)
+	if m, err = vm.Expect(reStamp+`ants: no root configured`, timeout); err != nil {
+		return b, err
+	}
 	b.ScriptsEnd = atof(m[1])
-	out := vm.Run("cat /run/ants/boot.log", antsPrompt, cmdTimeout)
+	out, err := vm.Run("cat /run/ants/boot.log", antsPrompt, cmdTimeout)
+	if err != nil {
+		return b, err
+	}
+	b.BootLog = out
 	if m := regexp.MustCompile(reStamp + `ants: admin shell on`).FindStringSubmatch(out); m != nil {
 		b.ShellStamp = atof(m[1])
 	}
-	b.InitStart = runInit(t, vm, antsPrompt)
+	if b.InitStart, err = runInit(vm, antsPrompt); err != nil {
+		return b, err
+	}
 	b.Overhead = b.Guest - b.InitStart
-	b.RSSPID1KiB = rss(t, vm, antsPrompt, "/proc/1/status")
-	b.RSSShKiB = rss(t, vm, antsPrompt, "/proc/$$/status")
-	return b
+	if b.RSSPID1KiB, err = rss(vm, antsPrompt, "/proc/1/status"); err != nil {
+		return b, err
+	}
+	b.RSSShKiB, err = rss(vm, antsPrompt, "/proc/$$/status")
+	return b, err
 }
 
 // bootB boots stock u-root: its init runs the shell, gosh, whose prompt ends it.
-func bootB(t *tb, kernel, initrd string, mem int, measure bool) boot {
+func bootB(s *session, kernel, initrd string, mem int, measure bool, timeout time.Duration) (boot, error) {
 	b := boot{Image: "B", MemMiB: mem}
 	start := time.Now()
-	vm := qemu.Start(t, qemu.Options{Kernel: kernel, Initrd: initrd, MemMiB: mem, Append: bisectAppend(measure)})
-	vm.Expect(`Welcome to u-root`, bootTimeout)
-	vm.Expect(stockPrompt, bootTimeout)
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, MemMiB: mem, Append: bisectAppend(measure)})
+	if err != nil {
+		return b, err
+	}
+	if _, err := expectAll(vm, timeout, `Welcome to u-root`, stockPrompt); err != nil {
+		return b, err
+	}
 	tp := time.Now()
 	b.Wall = tp.Sub(start).Seconds()
 	if !measure {
-		return b
+		return b, nil
 	}
-	b.Guest = procUptime(t, vm, `\$ `, tp)
+	const p = `\$ `
+	if b.Guest, err = procUptime(vm, p, tp); err != nil {
+		return b, err
+	}
 	b.Guest2 = b.Guest
-	b.InitStart = runInit(t, vm, `\$ `)
+	if b.InitStart, err = runInit(vm, p); err != nil {
+		return b, err
+	}
 	b.Overhead = b.Guest - b.InitStart
-	out := vm.Run("cat /proc/1/stat", `\$ `, cmdTimeout)
+	out, err := vm.Run("cat /proc/1/stat", p, cmdTimeout)
+	if err != nil {
+		return b, err
+	}
 	if i := strings.LastIndex(out, ")"); i >= 0 {
 		if f := strings.Fields(out[i+1:]); len(f) > 19 {
 			b.PID1Start = atof(f[19]) / 100 // field 22, USER_HZ=100
 		}
 	}
-	b.RSSPID1KiB = rss(t, vm, `\$ `, "/proc/1/status")
-	b.RSSShKiB = rss(t, vm, `\$ `, "/proc/$$/status")
-	return b
+	if b.RSSPID1KiB, err = rss(vm, p, "/proc/1/status"); err != nil {
+		return b, err
+	}
+	b.RSSShKiB, err = rss(vm, p, "/proc/$$/status")
+	return b, err
 }
 
 // bootC boots the kernel floor: its line is the end point.
-func bootC(t *tb, kernel, initrd string, mem int, measure bool) boot {
+func bootC(s *session, kernel, initrd string, mem int, measure bool, timeout time.Duration) (boot, error) {
 	b := boot{Image: "C", MemMiB: mem}
 	start := time.Now()
-	vm := qemu.Start(t, qemu.Options{Kernel: kernel, Initrd: initrd, MemMiB: mem, Append: bisectAppend(measure)})
-	m := vm.Expect(`FLOOR uptime=([0-9.]+)\r?\n`, bootTimeout)
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, MemMiB: mem, Append: bisectAppend(measure)})
+	if err != nil {
+		return b, err
+	}
+	m, err := vm.Expect(`FLOOR uptime=([0-9.]+)\r?\n`, timeout)
+	if err != nil {
+		return b, err
+	}
 	b.Wall = since(start)
 	b.Guest = atof(m[1])
 	b.Guest2 = b.Guest
 	b.InitStart = b.Guest
-	vm.Wait(cmdTimeout)
-	return b
+	return b, vm.Wait(cmdTimeout)
 }
 
 // bisectAppend: a boot for the memory bisection panics to an exit (panic=-1 with
@@ -177,17 +244,26 @@ type demo struct {
 	Err   string  `json:"error,omitempty"`
 }
 
-func bootDemo(t *tb, kernel, initrd string, disk qemu.Disk) demo {
+func bootDemo(s *session, kernel, initrd string, disk qvm.Disk) (demo, error) {
 	var d demo
 	start := time.Now()
-	vm := qemu.Start(t, qemu.Options{Kernel: kernel, Initrd: initrd, Append: "root=LABEL=" + disk.Label + " rootwait", Args: disk.Args()})
-	vm.Expect(`demo root: up`, bootTimeout)
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Append: "root=LABEL=" + disk.Label + " rootwait", Devices: []qvm.Device{disk}})
+	if err != nil {
+		return d, err
+	}
+	if _, err := vm.Expect(`demo root: up`, bootTimeout); err != nil {
+		return d, err
+	}
 	tu := time.Now()
 	d.Wall = tu.Sub(start).Seconds()
-	vm.Line("")
-	vm.Expect(demoPrompt, cmdTimeout)
-	d.Guest = procUptime(t, vm, demoPrompt, tu)
-	return d
+	if err := vm.Line(""); err != nil {
+		return d, err
+	}
+	if _, err := vm.Expect(demoPrompt, cmdTimeout); err != nil {
+		return d, err
+	}
+	d.Guest, err = procUptime(vm, demoPrompt, tu)
+	return d, err
 }
 
 // hung is the hung-root scenario: a 9P root from diod, diod stopped.
@@ -199,43 +275,96 @@ type hung struct {
 	Err      string   `json:"error,omitempty"`
 }
 
-func hungRoot(t *tb, kernel, initrd string) hung {
+// hungRoot boots a 9P root from one diod, freezes the server, escapes to the admin
+// shell and restarts the root from a second diod (demo is the demo root tree).
+func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
 	var h hung
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	dir2 := qemu.CopyTree(t, qemu.DemoRoot(t))
-	if err := os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644); err != nil {
-		t.Fatal(err)
+	var dirs [2]string
+	for i := range dirs {
+		tmp, err := s.tempDir()
+		if err != nil {
+			return h, err
+		}
+		if dirs[i], err = qvm.CopyTree(demo, tmp); err != nil {
+			return h, err
+		}
 	}
-	d1, d2 := qemu.StartDiod(t, dir), qemu.StartDiod(t, dir2)
-	nic := d1.GuestFwd("10.0.2.100")
-	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
+	dir, dir2 := dirs[0], dirs[1]
+	if err := os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644); err != nil {
+		return h, err
+	}
+	d1, err := s.diod(dir)
+	if err != nil {
+		return h, err
+	}
+	d2, err := s.diod(dir2)
+	if err != nil {
+		return h, err
+	}
+	nic := d1.NIC("10.0.2.100")
+	nic.GuestFwds = append(nic.GuestFwds, d2.GuestFwd("10.0.2.101"))
 	start := time.Now()
-	vm := qemu.Start(t, qemu.Options{Kernel: kernel, Initrd: initrd, Append: "venti=tcp!10.0.2.100!564 ants.watchdog=2 ants.aname=" + dir, Args: nic})
-	vm.Expect(`demo root: up`, bootTimeout)
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Append: "venti=tcp!10.0.2.100!564 ants.watchdog=2 ants.aname=" + dir, Devices: []qvm.Device{nic}})
+	if err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(`demo root: up`, bootTimeout); err != nil {
+		return h, err
+	}
 	h.BootWall = since(start)
-	vm.Line("")
-	vm.Expect(demoPrompt, cmdTimeout)
-	d1.Stop(t)
-	vm.Line("ls /etc")
-	vm.Expect(`root not responding`, 60*time.Second)
-	vm.Type(escape)
+	if err := vm.Line(""); err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(demoPrompt, cmdTimeout); err != nil {
+		return h, err
+	}
+	if err := d1.Stop(); err != nil {
+		return h, err
+	}
+	if err := vm.Line("ls /etc"); err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(`root not responding`, 60*time.Second); err != nil {
+		return h, err
+	}
+	if err := vm.Type(escape); err != nil {
+		return h, err
+	}
 	t0 := time.Now()
-	vm.Type("a")
-	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	if err := vm.Type("a"); err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(`\[ants: admin shell;`, cmdTimeout); err != nil {
+		return h, err
+	}
 	h.EscapeMS = since(t0) * 1000
-	vm.Line("")
-	vm.Expect(antsPrompt, cmdTimeout)
-	vm.Type("rootctl restart venti=tcp!10.0.2.101!564 ants.aname=" + dir2)
+	if err := vm.Line(""); err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(antsPrompt, cmdTimeout); err != nil {
+		return h, err
+	}
+	if err := vm.Type("rootctl restart venti=tcp!10.0.2.101!564 ants.aname=" + dir2); err != nil {
+		return h, err
+	}
 	t1 := time.Now()
 	mark := len(vm.Output())
-	vm.Type("\r")
-	vm.Expect(`demo root: up as .*hostname second`, 90*time.Second)
+	if err := vm.Type("\r"); err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(`demo root: up as .*hostname second`, 90*time.Second); err != nil {
+		return h, err
+	}
 	h.RestartS = since(t1)
 	h.Phases = rePhase.FindAllString(vm.Output()[mark:], -1)
-	vm.Line("")
-	vm.Expect(demoPrompt, cmdTimeout)
-	if n := strings.Count(vm.Output(), "init started"); n != 1 {
-		t.Fatalf("the machine booted %d times", n)
+	if err := vm.Line(""); err != nil {
+		return h, err
 	}
-	return h
+	if _, err := vm.Expect(demoPrompt, cmdTimeout); err != nil {
+		return h, err
+	}
+	if n := strings.Count(vm.Output(), "init started"); n != 1 {
+		return h, fmt.Errorf("the machine booted %d times", n)
+	}
+	return h, nil
 }

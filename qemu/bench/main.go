@@ -1,11 +1,12 @@
 // Command bench measures the ants image against stock u-root and the kernel floor:
 // boot time to the prompt (host wall clock and guest uptime), init overhead, image
 // size beside Debian's initramfs-tools image, memory, and for ants the demo root,
-// the escape key under a hung root and rootctl restart; with the build times.
+// the escape key under a hung root and rootctl restart, N guests at once from one
+// NFS export (the fleet); with the build times.
 // `make bench` runs it; `make bench QUICK=1` is the short check that `make test`
 // runs. See docs/performance.md.
 //
-//	go run ./qemu/bench [-n 5] [-quick] [-v]
+//	go run ./qemu/bench [-n 5] [-quick] [-fleet 1,2,4] [-v]
 package main
 
 import (
@@ -16,11 +17,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/ants/ants/internal/listfile"
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
 )
 
 // result is everything one run measured; it is written as JSON.
@@ -36,6 +38,7 @@ type result struct {
 	Boots      []boot           `json:"boots"`
 	Demo       []demo           `json:"demo_root"`
 	Hung       []hung           `json:"hung_root"`
+	Fleet      []fleetRun       `json:"fleet,omitempty"`
 	MinMem     map[string]int   `json:"min_mem_mib,omitempty"` // 0: none in range
 	MemTrials  map[string][]int `json:"mem_trials,omitempty"`  // +m reached, -m did not
 	BuildClean float64          `json:"build_clean_s,omitempty"`
@@ -45,190 +48,341 @@ type result struct {
 	Seconds    float64          `json:"total_s"`
 }
 
-func main() {
-	quick := flag.Bool("quick", os.Getenv("QUICK") == "1", "N=1, no warm-up, memory bisection, Debian image or build timing ($QUICK=1)")
-	n := flag.Int("n", 5, "boots of each image (after one warm-up)")
-	hungN := flag.Int("hung", 3, "runs of the hung-root scenario (1 with -quick)")
-	verbose := flag.Bool("v", false, "the machines' logs on stderr too (the steps always are; a failed boot's log is)")
-	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): no demo or hung root, memory bisection, Debian image or build timing")
+// config is what the flags ask for.
+type config struct {
+	quick, verbose   bool
+	n, warmup, hungN int
+	fleet            []int
+	parts            map[string]bool // the parts to run: build, boots, debian, demo, hung, fleet, mem
+}
+
+// allParts are the bench's parts, in the order they run.
+var allParts = []string{"build", "boots", "debian", "demo", "hung", "fleet", "mem"}
+
+func parseFlags() config {
+	var c config
+	flag.BoolVar(&c.quick, "quick", os.Getenv("QUICK") == "1", "N=1, no warm-up, memory bisection, Debian image or build timing; the fleet with 1 and 2 guests ($QUICK=1)")
+	flag.IntVar(&c.n, "n", 5, "boots of each image (after one warm-up)")
+	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario (1 with -quick)")
+	fleet := flag.String("fleet", "", "guests booted at once from one NFS export, a run per count (default 1,2,4; 1,2 with -quick; 0: none)")
+	flag.BoolVar(&c.verbose, "v", false, "the machines' consoles on stderr as they come (the steps always are; a failed boot's console is kept in build/vmlogs)")
+	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): -only boots")
+	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,demo,hung,fleet)")
 	flag.Parse()
-	if err := os.Chdir(qemu.Root()); err != nil {
+	c.warmup = 1
+	if c.quick {
+		c.n, c.warmup, c.hungN = 1, 0, 1
+	}
+	if *fleet == "" {
+		*fleet = "1,2,4"
+		if c.quick {
+			*fleet = "1,2"
+		}
+	}
+	var err error
+	if c.fleet, err = parseFleet(*fleet); err != nil {
 		fatal(err)
 	}
-	r := &result{Date: time.Now().Format(time.RFC3339), Quick: *quick, N: *n, Warmup: 1, Machine: machine()}
-	if *quick {
-		r.N, r.Warmup, *hungN = 1, 0, 1
-	}
 	if *bootsOnly {
-		*quick, *hungN = true, 0
-		r.Quick = true
+		*only = "boots"
 	}
-	// The steps, always: a full run takes many minutes.
-	logf := func(f string, a ...any) {
-		fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...)
+	c.parts = map[string]bool{}
+	switch {
+	case *only != "":
+		for _, p := range strings.Split(*only, ",") {
+			if !slices.Contains(allParts, p) {
+				fatal(fmt.Errorf("-only: no part %q (%s)", p, strings.Join(allParts, ",")))
+			}
+			c.parts[p] = true
+		}
+		c.quick = c.quick || !c.parts["build"] && !c.parts["debian"] && !c.parts["mem"]
+	case c.quick:
+		for _, p := range []string{"boots", "demo", "hung", "fleet"} {
+			c.parts[p] = true
+		}
+	default:
+		for _, p := range allParts {
+			c.parts[p] = true
+		}
 	}
+	return c
+}
+
+// bench is one run: its configuration, what it measured so far, and the kernel and
+// images (A, B, C) it boots.
+type bench struct {
+	config
+	r      *result
+	kernel string
+	imgs   map[string]string
+}
+
+type bootFunc func(s *session, kernel, initrd string, mem int, measure bool, timeout time.Duration) (boot, error)
+
+var bootFns = map[string]bootFunc{"A": bootA, "B": bootB, "C": bootC}
+
+const work = "build/bench/work"
+
+func main() {
+	c := parseFlags()
+	if err := os.Chdir(qvm.Root()); err != nil {
+		fatal(err)
+	}
+	b := &bench{config: c, r: &result{Date: time.Now().Format(time.RFC3339), Quick: c.quick, N: c.n, Warmup: c.warmup, Machine: machine()}}
 	start := time.Now()
-	work := "build/bench/work"
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		fatal(err)
 	}
+	if c.parts["build"] {
+		b.timeBuild()
+	}
+	if err := b.images(); err != nil {
+		fatal(err)
+	}
+	for _, p := range []struct {
+		name string
+		run  func()
+	}{{"boots", b.boots}, {"demo", b.demoRoots}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
+		if c.parts[p.name] {
+			p.run()
+		}
+	}
+	b.r.Seconds = since(start)
+	finish(b.r)
+}
 
-	// The build, timed (full runs): from no image, then after touching one file.
-	if !*quick {
-		logf("timing make all (clean: no image) and incremental (one .go file touched)")
-		os.Remove("build/initramfs.cpio")
-		if s, err := timeMake(); err != nil {
-			r.BuildErr = err.Error()
-		} else {
-			r.BuildClean = s
-			now := time.Now()
-			os.Chtimes("cmds/admin/main.go", now, now)
-			if s, err := timeMake(); err != nil {
-				r.BuildErr = err.Error()
-			} else {
-				r.BuildIncr = s
+// logf reports a step on stderr, always: a full run takes many minutes.
+func logf(f string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+f+"\n", a...)
+}
+
+// fail records a failure of the run: the report shows it, and the bench exits 1.
+func (b *bench) fail(f string, a ...any) { b.r.Failures = append(b.r.Failures, fmt.Sprintf(f, a...)) }
+
+// timeBuild times make all from no image, then after touching one file.
+func (b *bench) timeBuild() {
+	logf("timing make all (clean: no image) and incremental (one .go file touched)")
+	os.Remove("build/initramfs.cpio")
+	s, err := timeMake()
+	if err != nil {
+		b.r.BuildErr = err.Error()
+		return
+	}
+	b.r.BuildClean = s
+	now := time.Now()
+	os.Chtimes("cmds/admin/main.go", now, now)
+	if s, err = timeMake(); err != nil {
+		b.r.BuildErr = err.Error()
+		return
+	}
+	b.r.BuildIncr = s
+}
+
+// images finds the kernel and makes the images: A copied (so that others
+// rebuilding the image do not change it under the run), B and C built for the
+// boots and the memory bisection, and D (Debian's initramfs-tools, for its size).
+// The kernel and A are $ANTS_KERNEL and $ANTS_INITRD when set, as for the VM tests.
+func (b *bench) images() error {
+	kernel, initrd := qvm.DefaultImage()
+	if os.Getenv("ANTS_INITRD") == "" {
+		if _, err := os.Stat(initrd); err != nil {
+			logf("build/initramfs.cpio missing: make all")
+			if _, err := timeMake(); err != nil {
+				return err
 			}
 		}
 	}
-	if _, err := os.Stat("build/initramfs.cpio"); err != nil {
-		logf("build/initramfs.cpio missing: make all")
-		if _, err := timeMake(); err != nil {
-			fatal(err)
-		}
-	}
-	kernel, _ := filepath.Abs("build/vmlinuz")
+	b.kernel, _ = filepath.Abs(kernel)
 	release, err := kernelRelease()
 	if err != nil {
-		fatal(err)
+		return err
 	}
-	r.Kernel = release
-
-	// The images. A is copied so that others rebuilding the image do not change it
-	// under the run.
+	b.r.Kernel = release
 	a := image{Key: "A", Name: "ants (as shipped)", Path: filepath.Join(work, "ants.cpio")}
-	if err := listfile.Copy("build/initramfs.cpio", a.Path); err != nil {
-		fatal(err)
+	if err := listfile.Copy(initrd, a.Path); err != nil {
+		return err
 	}
-	st, _ := os.Stat(a.Path)
+	st, err := os.Stat(a.Path)
+	if err != nil {
+		return err
+	}
 	a.Compressed = st.Size()
 	if a.Raw, err = rawSize(a.Path); err != nil {
-		fatal(fmt.Errorf("decompressing the ants image: %v", err))
+		return fmt.Errorf("decompressing the ants image: %w", err)
 	}
-	logf("building stock u-root (B) with build/bin/mkuimage")
-	b, err := buildStock(work)
-	if err != nil {
-		fatal(err)
+	b.r.Images = []image{a}
+	if b.parts["boots"] || b.parts["mem"] {
+		logf("building stock u-root (B) with build/bin/mkuimage")
+		bi, err := buildStock(work)
+		if err != nil {
+			return err
+		}
+		c, err := buildFloor(work)
+		if err != nil {
+			return err
+		}
+		b.r.Images = append(b.r.Images, bi, c)
 	}
-	c, err := buildFloor(work)
-	if err != nil {
-		fatal(err)
-	}
-	r.Images = []image{a, b, c}
-	if *quick {
-		r.DebianErr = "not built with QUICK=1"
+	if !b.parts["debian"] {
+		b.r.DebianErr = "not built with QUICK=1 or -only"
 	} else {
 		logf("building Debian's initramfs-tools image for %s", release)
-		d, err := buildDebian(work, release)
-		if err != nil {
-			r.DebianErr = err.Error()
+		if d, err := buildDebian(work, release); err != nil {
+			b.r.DebianErr = err.Error()
 		} else {
-			r.Images = append(r.Images, d)
+			b.r.Images = append(b.r.Images, d)
 		}
 	}
-	for i := range r.Images {
-		if r.Images[i].Path != "" {
-			r.Images[i].Path, _ = filepath.Abs(r.Images[i].Path)
+	b.imgs = map[string]string{}
+	for i := range b.r.Images {
+		im := &b.r.Images[i]
+		if im.Path != "" {
+			im.Path, _ = filepath.Abs(im.Path)
 		}
+		b.imgs[im.Key] = im.Path
 	}
-	imgs := map[string]string{"A": r.Images[0].Path, "B": r.Images[1].Path, "C": r.Images[2].Path}
-	bootFn := map[string]func(*tb, string, string, int, bool) boot{"A": bootA, "B": bootB, "C": bootC}
+	return nil
+}
 
-	// Boots, alternating A B C; round 0 is the warm-up.
-	for round := 1 - r.Warmup; round <= r.N; round++ {
+// boots boots A, B and C in turn, N rounds after the warm-up (round 0).
+func (b *bench) boots() {
+	for round := 1 - b.r.Warmup; round <= b.r.N; round++ {
 		for _, k := range []string{"A", "B", "C"} {
-			var bt boot
-			err := run(fmt.Sprintf("bench-%s-%d", k, round), func(t *tb) {
-				t.verbose = *verbose
-				bt = bootFn[k](t, kernel, imgs[k], 256, true)
-			})
+			s := newSession(fmt.Sprintf("bench-%s-%d", k, round), b.verbose)
+			bt, err := bootFns[k](s, b.kernel, b.imgs[k], 256, true, bootTimeout)
+			err = s.end(err)
 			bt.Image, bt.Round, bt.MemMiB = k, round, 256
 			if err != nil {
 				bt.Err = err.Error()
-				r.Failures = append(r.Failures, fmt.Sprintf("image %s round %d did not reach its prompt: %v", k, round, err))
+				b.fail("image %s round %d did not reach its prompt: %v", k, round, err)
 			}
 			logf("boot %s round %d: wall %.2f s, guest %.2f s, init overhead %.2f s %s", k, round, bt.Wall, bt.Guest, bt.Overhead, bt.Err)
-			r.Boots = append(r.Boots, bt)
+			b.r.Boots = append(b.r.Boots, bt)
 		}
 	}
+}
 
-	// ants only: the demo root from a disk, and the hung root.
-	err = nil
-	if !*bootsOnly {
-		err = run("bench-demoroot", func(t *tb) {
-			t.verbose = *verbose
-			disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "benchroot", false)
-			for i := 0; i < r.N; i++ {
-				var d demo
-				if err := run(fmt.Sprintf("bench-demo-%d", i+1), func(t *tb) { d = bootDemo(t, kernel, imgs["A"], disk) }); err != nil {
-					d.Err = err.Error()
-					r.Failures = append(r.Failures, fmt.Sprintf("demo root %d: %v", i+1, err))
-				}
-				logf("demo root %d: wall %.2f s, guest %.2f s %s", i+1, d.Wall, d.Guest, d.Err)
-				r.Demo = append(r.Demo, d)
-			}
-		})
-	}
+// demoRoots boots ants N times to the demo root on a disk.
+func (b *bench) demoRoots() {
+	demo, err := qvm.DemoRoot()
 	if err != nil {
-		r.Failures = append(r.Failures, err.Error())
+		b.fail("demo root: %v", err)
+		return
 	}
-	for i := 0; i < *hungN; i++ {
-		var h hung
-		if err := run(fmt.Sprintf("bench-hung-%d", i+1), func(t *tb) { t.verbose = *verbose; h = hungRoot(t, kernel, imgs["A"]) }); err != nil {
+	disk, err := qvm.MakeDisk(demo, "benchroot", false, filepath.Join(work, "demoroot.img"))
+	if err != nil {
+		b.fail("demo root disk: %v", err)
+		return
+	}
+	defer os.Remove(disk.Path)
+	for i := 0; i < b.r.N; i++ {
+		s := newSession(fmt.Sprintf("bench-demo-%d", i+1), b.verbose)
+		d, err := bootDemo(s, b.kernel, b.imgs["A"], disk)
+		if err = s.end(err); err != nil {
+			d.Err = err.Error()
+			b.fail("demo root %d: %v", i+1, err)
+		}
+		logf("demo root %d: wall %.2f s, guest %.2f s %s", i+1, d.Wall, d.Guest, d.Err)
+		b.r.Demo = append(b.r.Demo, d)
+	}
+}
+
+// hungRoots runs the hung-root scenario -hung times.
+func (b *bench) hungRoots() {
+	if b.hungN == 0 {
+		return
+	}
+	demo, err := qvm.DemoRoot()
+	if err != nil {
+		b.fail("demo root: %v", err)
+		return
+	}
+	for i := 0; i < b.hungN; i++ {
+		s := newSession(fmt.Sprintf("bench-hung-%d", i+1), b.verbose)
+		h, err := hungRoot(s, b.kernel, b.imgs["A"], demo)
+		if err = s.end(err); err != nil {
 			h.Err = err.Error()
-			r.Failures = append(r.Failures, fmt.Sprintf("hung root %d: %v", i+1, err))
+			b.fail("hung root %d: %v", i+1, err)
 		}
 		logf("hung root %d: escape %.0f ms, restart %.2f s %s", i+1, h.EscapeMS, h.RestartS, h.Err)
-		r.Hung = append(r.Hung, h)
+		b.r.Hung = append(b.r.Hung, h)
 	}
+}
 
-	// The smallest memory that reaches the prompt, bisected (1 run each).
-	if !*quick {
-		r.MinMem, r.MemTrials = map[string]int{}, map[string][]int{}
-		for _, k := range []string{"A", "B", "C"} {
-			limit := 4 * maxWall(r.Boots, k)
-			if limit < 60 {
-				limit = 60
-			}
-			ok := func(mem int) bool {
-				bootTimeout = time.Duration(limit * float64(time.Second))
-				defer func() { bootTimeout = defaultBootTimeout }()
-				err := run(fmt.Sprintf("bench-mem-%s-%d", k, mem), func(t *tb) {
-					bootFn[k](t, kernel, imgs[k], mem, false)
-				})
-				good := err == nil
-				// A boot short of memory is expected here: drop its console log.
-				os.Remove(fmt.Sprintf("build/vmlogs/bench-mem-%s-%d.log", k, mem))
-				logf("memory %s -m %d: %v", k, mem, map[bool]string{true: "reached", false: "did not reach"}[good])
-				if good {
-					r.MemTrials[k] = append(r.MemTrials[k], mem)
-				} else {
-					r.MemTrials[k] = append(r.MemTrials[k], -mem)
-				}
-				return good
-			}
-			r.MinMem[k] = bisect(32, 256, 4, ok)
+// fleets boots each -fleet count of guests at once from one NFS export.
+func (b *bench) fleets() {
+	if len(b.fleet) == 0 {
+		return
+	}
+	demo, err := qvm.DemoRoot()
+	if err != nil {
+		b.fail("demo root: %v", err)
+		return
+	}
+	// One copy of the tree for every run: the overlays keep it unwritten.
+	tmp, err := os.MkdirTemp("", "ants-bench-fleet-")
+	if err != nil {
+		b.fail("fleet: %v", err)
+		return
+	}
+	defer os.RemoveAll(tmp)
+	export, err := qvm.CopyTree(demo, tmp)
+	if err != nil {
+		b.fail("fleet: %v", err)
+		return
+	}
+	for _, n := range b.fleet {
+		s := newSession(fmt.Sprintf("bench-fleet-%d", n), b.verbose)
+		f, err := bootFleet(s, b.kernel, b.imgs["A"], export, n)
+		if err = s.end(err); err != nil {
+			f.Err = err.Error()
+			b.fail("fleet of %d: %v", n, err)
 		}
+		logf("fleet of %d: all roots up %.2f s after the first QEMU start (each: %v), ganesha CPU %.2f s %s", n, f.Wall, f.Up, f.ServerCPU, f.Err)
+		b.r.Fleet = append(b.r.Fleet, f)
 	}
-	r.Seconds = since(start)
+}
 
-	out := report(r)
-	fmt.Print(out)
+// minMem bisects, for A, B and C, the smallest memory that reaches the prompt
+// (one run each).
+func (b *bench) minMem() {
+	b.r.MinMem, b.r.MemTrials = map[string]int{}, map[string][]int{}
+	for _, k := range []string{"A", "B", "C"} {
+		limit := 4 * maxWall(b.r.Boots, k)
+		if limit < 60 {
+			limit = 60
+		}
+		ok := func(mem int) bool {
+			s := newSession(fmt.Sprintf("bench-mem-%s-%d", k, mem), false)
+			s.quiet = true // a boot short of memory is expected here
+			_, err := bootFns[k](s, b.kernel, b.imgs[k], mem, false, time.Duration(limit*float64(time.Second)))
+			good := s.end(err) == nil
+			logf("memory %s -m %d: %v", k, mem, map[bool]string{true: "reached", false: "did not reach"}[good])
+			if good {
+				b.r.MemTrials[k] = append(b.r.MemTrials[k], mem)
+			} else {
+				b.r.MemTrials[k] = append(b.r.MemTrials[k], -mem)
+			}
+			return good
+		}
+		b.r.MinMem[k] = bisect(32, 256, 4, ok)
+	}
+}
+
+// finish prints the report, writes the JSON and exits 1 if anything failed.
+func finish(r *result) {
+	fmt.Print(report(r))
 	if err := writeJSON(r); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	if err := picture(r, "build/bench/boot.svg"); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: the boot picture:", err)
+	} else {
+		fmt.Fprintln(os.Stderr, "bench: the boot, drawn: build/bench/boot.svg (docs/performance.md)")
+	}
 	if len(r.Failures) > 0 {
-		fmt.Fprintf(os.Stderr, "bench: FAILED: %d boot(s) did not reach their end point:\n", len(r.Failures))
+		fmt.Fprintf(os.Stderr, "bench: FAILED: %d scenario(s) did not reach their end point:\n", len(r.Failures))
 		for _, f := range r.Failures {
 			fmt.Fprintln(os.Stderr, "  "+firstLine(f))
 		}

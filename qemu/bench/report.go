@@ -160,6 +160,8 @@ func report(r *result) string {
 		p("| build: make all from no image (Go cache warm), s | %.1f |\n| build: make all after touching cmds/admin/main.go, s | %.1f |\n\n", r.BuildClean, r.BuildIncr)
 	}
 
+	p("%s", fleetTable(r.Fleet))
+
 	// Goals from the issue: shown, never asserted.
 	p("| goal | measured | |\n|---|---|---|\n")
 	goal := func(name, got string, met, known bool) {
@@ -190,5 +192,34 @@ func report(r *result) string {
 	es := stats(he)
 	goal("escape key to admin prompt < 0.3 s, root hung", fmt.Sprintf("%.0f ms", es.Med), es.Med < 300, es.N > 0)
 	p("\nTotal run: %.0f s.\n", r.Seconds)
+	return w.String()
+}
+
+// fleetTable shows the fleet runs (N guests at once from one NFS export), and the
+// cost of one more guest: the slope over N of the wall time and the server's CPU.
+func fleetTable(runs []fleetRun) string {
+	if len(runs) == 0 {
+		return ""
+	}
+	var w strings.Builder
+	p := func(f string, a ...any) { fmt.Fprintf(&w, f, a...) }
+	p("| fleet: guests at once, one NFS export (nfs-ganesha), ants.overlay=tmpfs | wall s, first QEMU start to all roots up | each root up at, s | ganesha CPU s (utime+stime) | ganesha CPU s per guest |\n|---|---|---|---|---|\n")
+	for _, f := range runs {
+		if f.Err != "" {
+			p("| %d | failed: %s | | | |\n", f.N, firstLine(f.Err))
+			continue
+		}
+		ups := make([]string, len(f.Up))
+		for i, u := range f.Up {
+			ups[i] = fmt.Sprintf("%.1f", u)
+		}
+		p("| %d | %.2f | %s | %.2f | %.3f |\n", f.N, f.Wall, strings.Join(ups, ", "), f.ServerCPU, f.ServerCPU/float64(f.N))
+	}
+	wall, ok := fleetSlope(runs, func(f fleetRun) float64 { return f.Wall })
+	cpu, _ := fleetSlope(runs, func(f fleetRun) float64 { return f.ServerCPU })
+	if ok {
+		p("| one more guest (least-squares slope over N) | +%.2f s | | +%.3f s | |\n", wall, cpu)
+	}
+	p("\n")
 	return w.String()
 }

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 const systemdTimeout = 240 * time.Second // systemd to multi-user under TCG
@@ -19,8 +20,8 @@ const systemdTimeout = 240 * time.Second // systemd to multi-user under TCG
 // runs systemd's own shutdown (SIGRTMIN+3) and leaves a clean disk.
 func TestDebianDiskRoot(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DebianRoot(t), "debroot", true)
-	vm := boot(t, qemu.Options{Append: "root=PARTUUID=" + disk.PartUUID + " rootwait", MemMiB: 1024, Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DebianRoot(t), "debroot", true)
+	vm := boot(t, qvm.Options{Append: "root=PARTUUID=" + disk.PartUUID + " rootwait", MemMiB: 1024, Devices: []qvm.Device{disk}})
 	vm.Expect(`root system: starting from disk PARTUUID=`+disk.PartUUID, bootTimeout)
 	vm.Expect(`ants-debian: multi-user reached`, systemdTimeout)
 	p := `root@debian:~# `
@@ -63,9 +64,9 @@ func TestDebianDiskRoot(t *testing.T) {
 // poweroff: reboot(2) in its PID namespace).
 func TestDebianNinePRoot(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DebianRoot(t))
-	d := qemu.StartDiod(t, dir)
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 rootflags=cache=loose ants.aname=" + dir, MemMiB: 1024, Args: d.GuestFwd("10.0.2.100")})
+	dir := qvmtest.CopyTree(t, qvmtest.DebianRoot(t))
+	d := qvmtest.StartDiod(t, dir)
+	vm := boot(t, qvm.Options{Append: "venti=tcp!10.0.2.100!564 rootflags=cache=loose ants.aname=" + dir, MemMiB: 1024, Devices: []qvm.Device{d.NIC("10.0.2.100")}})
 	vm.Expect(`root system: starting from 9p`, bootTimeout)
 	vm.Expect(`ants-debian: multi-user reached`, systemdTimeout)
 	p := `root@debian:~# `

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // TestNoEntropyDHCP9PRoot boots as a plain `qemu-system-x86_64 -kernel -initrd`
@@ -17,10 +18,10 @@ import (
 // transaction id from getrandom(2) waited 120 s here and failed.
 func TestNoEntropyDHCP9PRoot(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	d := qemu.StartDiod(t, dir)
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	d := qvmtest.StartDiod(t, dir)
 	start := time.Now()
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
+	vm := boot(t, qvm.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + dir, Devices: []qvm.Device{d.NIC("10.0.2.100")}})
 	vm.Expect(`net: eth0 10\.0\.2\.15/24 .*\(dhcp`, bootTimeout)
 	t.Logf("DHCP lease %v after QEMU started", time.Since(start).Round(time.Second))
 	vm.Expect(`demo root: up`, bootTimeout)

@@ -8,27 +8,28 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // servers are two diods with demo roots (hostnames demo and second), reached by
 // the guest at 10.0.2.100 and 10.0.2.101.
 type servers struct {
-	d1, d2     *qemu.Diod
+	d1, d2     *qvmtest.Diod
 	dir1, dir2 string
 }
 
 // twoServers starts two servers and boots from the first with the extra kernel
 // command line words; it returns the VM at the root's prompt.
-func twoServers(t *testing.T, extra string) (*qemu.VM, servers) {
+func twoServers(t *testing.T, extra string) (*qvmtest.VM, servers) {
 	var s servers
-	s.dir1 = qemu.CopyTree(t, qemu.DemoRoot(t))
-	s.dir2 = qemu.CopyTree(t, qemu.DemoRoot(t))
+	s.dir1 = qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	s.dir2 = qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
 	os.WriteFile(filepath.Join(s.dir2, "etc/hostname"), []byte("second\n"), 0o644)
-	s.d1, s.d2 = qemu.StartDiod(t, s.dir1), qemu.StartDiod(t, s.dir2)
-	nic := s.d1.GuestFwd("10.0.2.100")
-	nic[1] += ",guestfwd=" + strings.SplitN(s.d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + s.dir1 + " " + extra, Args: nic})
+	s.d1, s.d2 = qvmtest.StartDiod(t, s.dir1), qvmtest.StartDiod(t, s.dir2)
+	nic := s.d1.NIC("10.0.2.100")
+	nic.GuestFwds = append(nic.GuestFwds, s.d2.GuestFwd("10.0.2.101"))
+	vm := boot(t, qvm.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + s.dir1 + " " + extra, Devices: []qvm.Device{nic}})
 	vm.Expect(`root system: starting from 9p tcp!10\.0\.2\.100!564 aname=`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
@@ -38,7 +39,7 @@ func twoServers(t *testing.T, extra string) (*qemu.VM, servers) {
 
 // escapeAndRecover checks the admin side while the root is broken, then brings a
 // root from the second server with rootctl restart, without a reboot.
-func escapeAndRecover(t *testing.T, vm *qemu.VM, dir2 string) {
+func escapeAndRecover(t *testing.T, vm *qvmtest.VM, dir2 string) {
 	vm.Expect(`root not responding`, cmdTimeout)
 	toAdmin(t, vm, `ants% `)
 	a := `ants% `
@@ -82,8 +83,8 @@ func TestDeadRoot(t *testing.T) {
 // namespaces on the admin shell's terminal; exit comes back.
 func TestReroot(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "rrroot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=rrroot rootwait", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "rrroot", false)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=rrroot rootwait", Devices: []qvm.Device{disk}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	toAdmin(t, vm, `ants% `)
 	a := `ants% `

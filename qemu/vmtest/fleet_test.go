@@ -10,17 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // replicas starts two 9P servers exporting one tree (replicas, as a fleet has
 // them: one path, so one ants.aname), reached by the guest at 10.0.2.100 and
 // 10.0.2.101, and returns them with the kernel command line words for both.
-func replicas(t *testing.T) (d1, d2 *qemu.Diod, words string, nic []string) {
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	d1, d2 = qemu.StartDiod(t, dir), qemu.StartDiod(t, dir)
-	nic = d1.GuestFwd("10.0.2.100")
-	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
+func replicas(t *testing.T) (d1, d2 *qvmtest.Diod, words string, nic qvm.NIC) {
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	d1, d2 = qvmtest.StartDiod(t, dir), qvmtest.StartDiod(t, dir)
+	nic = d1.NIC("10.0.2.100")
+	nic.GuestFwds = append(nic.GuestFwds, d2.GuestFwd("10.0.2.101"))
 	return d1, d2, "venti=tcp!10.0.2.100!564,tcp!10.0.2.101!564 ants.aname=" + dir, nic
 }
 
@@ -31,7 +32,7 @@ func TestVentiListFirstAnswering(t *testing.T) {
 	t.Parallel()
 	d1, _, words, nic := replicas(t)
 	d1.Kill(t)
-	vm := boot(t, qemu.Options{Append: words, Args: nic})
+	vm := boot(t, qvm.Options{Append: words, Devices: []qvm.Device{nic}})
 	vm.Expect(`server tcp!10\.0\.2\.100!564 does not answer`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	toAdmin(t, vm, `ants% `)
@@ -44,7 +45,7 @@ func TestVentiListFirstAnswering(t *testing.T) {
 func TestFailover(t *testing.T) {
 	t.Parallel()
 	d1, _, words, nic := replicas(t)
-	vm := boot(t, qemu.Options{Append: words + " ants.watchdog=2 ants.hangafter=4 ants.onroothang=failover", Args: nic})
+	vm := boot(t, qvm.Options{Append: words + " ants.watchdog=2 ants.hangafter=4 ants.onroothang=failover", Devices: []qvm.Device{nic}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	vm.Expect(`demo# `, cmdTimeout)
@@ -67,19 +68,19 @@ func TestFailover(t *testing.T) {
 // from the server, each keeping its own writes and none reaching the export.
 func TestFleet(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
 	names := []string{"gnot1", "gnot2", "gnot3"}
 	for i, n := range names {
 		os.MkdirAll(filepath.Join(dir, "cfg", n), 0o755)
 		os.WriteFile(filepath.Join(dir, "cfg", n, "hello.sh"), []byte(fmt.Sprintf("echo \"hello from $sysname on the server: $((40+%d))\"\n", i)), 0o644)
 	}
-	g := qemu.StartGanesha(t, dir)
-	vms := make([]*qemu.VM, len(names))
+	g := qvmtest.StartGanesha(t, dir)
+	vms := make([]*qvmtest.VM, len(names))
 	start := time.Now()
 	for i, n := range names {
-		nic := g.GuestFwd("10.0.2.100")
-		nic[1] = strings.Replace(nic[1], "user,restrict=on,", "user,restrict=on,hostname="+n+",", 1)
-		vms[i] = boot(t, qemu.Options{Name: n, Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.overlay=tmpfs:size=32m", Args: nic})
+		nic := g.NIC("10.0.2.100")
+		nic.Hostname = n
+		vms[i] = boot(t, qvm.Options{Name: n, Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.overlay=tmpfs:size=32m", Devices: []qvm.Device{nic}})
 	}
 	for i, vm := range vms {
 		n := names[i]

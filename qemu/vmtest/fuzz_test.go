@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/bootvar"
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
 )
 
 // TestFuzzCmdline boots the image with garbled kernel command lines: random bytes,
@@ -131,7 +131,7 @@ var muxLine = regexp.MustCompile(`console: \^(.) a admin shell`)
 // mux announces), runs a command in it, answers every question of the boot
 // scripts with Enter (and leaves a break shell), and powers off.
 func fuzzBoot(t *testing.T, line string) {
-	vm := boot(t, qemu.Options{MemMiB: 128, Append: line})
+	vm := boot(t, qvm.Options{MemMiB: 128, Append: line})
 	m := vm.Expect(muxLine.String(), bootTimeout)
 	esc := string(rune(m[1][0] - '@'))
 	vm.Type(esc + "a")

@@ -10,15 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // hostileRoot boots the demo root from disk, contained as by default, and returns
 // the VM at the root's prompt.
-func hostileRoot(t *testing.T, label, extra string) (*qemu.VM, qemu.Disk) {
+func hostileRoot(t *testing.T, label, extra string) (*qvmtest.VM, qvmtest.Disk) {
 	t.Helper()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), label, true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=" + label + " rootwait " + extra, Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), label, true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=" + label + " rootwait " + extra, Devices: []qvm.Device{disk}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	vm.Expect(`demo# `, cmdTimeout)
@@ -136,8 +137,8 @@ func TestRootDevHotplug(t *testing.T) {
 	if err := os.WriteFile(img, make([]byte, 4<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "hotplug", true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=hotplug rootwait", Args: append(disk.Args(), "-qmp", "unix:"+sock+",server=on,wait=off")})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "hotplug", true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=hotplug rootwait", Devices: []qvm.Device{disk, qvm.Args{"-qmp", "unix:" + sock + ",server=on,wait=off"}}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	p := `demo# `

@@ -3,7 +3,6 @@
 package vmtest
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // TestHubs: hubs (ANTS' hubfs) from OpenSSH's client and from the console, on one
@@ -28,15 +28,15 @@ import (
 func TestHubs(t *testing.T) {
 	t.Parallel()
 	s := newSSHTarget(t)
-	dir1 := qemu.CopyTree(t, qemu.DemoRoot(t))
-	dir2 := qemu.CopyTree(t, qemu.DemoRoot(t))
+	dir1 := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	dir2 := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
 	os.WriteFile(filepath.Join(dir2, "etc/hostname"), []byte("second\n"), 0o644)
-	d1, d2 := qemu.StartDiod(t, dir1), qemu.StartDiod(t, dir2)
-	nic := d1.GuestFwd("10.0.2.100")
-	nic[1] += ",guestfwd=" + strings.SplitN(d2.GuestFwd("10.0.2.101")[1], "guestfwd=", 2)[1]
-	nic[1] += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:22", s.port)
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + dir1 + " ants.sshd=22 ants.watchdog=2",
-		Args: nic, Rng: true}, s.files("")...)
+	d1, d2 := qvmtest.StartDiod(t, dir1), qvmtest.StartDiod(t, dir2)
+	nic := d1.NIC("10.0.2.100")
+	nic.GuestFwds = append(nic.GuestFwds, d2.GuestFwd("10.0.2.101"))
+	nic.HostFwds = append(nic.HostFwds, qvm.HostFwd{HostPort: s.port, GuestPort: 22})
+	vm := boot(t, qvm.Options{Append: "venti=tcp!10.0.2.100!564 ants.aname=" + dir1 + " ants.sshd=22 ants.watchdog=2",
+		Devices: []qvm.Device{nic}, Rng: true}, s.files("")...)
 	vm.Expect(`sshd: listening`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	ssh := func(cmd string) string {

@@ -16,19 +16,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // The boot media's default command line (the Makefile's MEDIA_CMDLINE).
 const mediaCmdline = "console=tty0 console=ttyS0,115200"
 
-// makeMedia runs `make TARGET` with the test's image (qemu.Image: $ANTS_KERNEL and
+// makeMedia runs `make TARGET` with the test's image (qvmtest.Image: $ANTS_KERNEL and
 // $ANTS_INITRD, or build/) and VAR=VALUE words that put the output in the test's
 // temporary directory: the media under test are what the Makefile builds.
 func makeMedia(t *testing.T, target string, vars ...string) {
 	t.Helper()
-	kernel, initrd := qemu.Image(t)
-	args := append([]string{"-s", "--no-print-directory", "-C", qemu.Root(), target,
+	kernel, initrd := qvmtest.Image(t)
+	args := append([]string{"-s", "--no-print-directory", "-C", qvm.Root(), target,
 		"MEDIA_KERNEL=" + kernel, "MEDIA_INITRD=" + initrd}, vars...)
 	out, err := exec.Command("make", args...).CombinedOutput()
 	if err != nil {
@@ -61,9 +62,9 @@ func mtools(t *testing.T, img string, cmd string, args ...string) string {
 
 // startMedia boots through the firmware (no -kernel) and checks at the end that the
 // kernel did not panic.
-func startMedia(t *testing.T, args ...string) *qemu.VM {
+func startMedia(t *testing.T, devs ...qvm.Device) *qvmtest.VM {
 	t.Helper()
-	vm := qemu.Start(t, qemu.Options{NoKernel: true, Args: args})
+	vm := qvmtest.Start(t, qvm.Options{NoKernel: true, Devices: devs})
 	t.Cleanup(func() {
 		for _, bad := range []string{"Kernel panic", "Attempted to kill init"} {
 			if strings.Contains(vm.Output(), bad) {
@@ -103,7 +104,7 @@ func TestUSBStickOVMF(t *testing.T) {
 			args := append([]string{"-bios", ovmf,
 				"-drive", "file=" + img + ",format=raw,if=none,id=stick,snapshot=on"}, strings.Fields(c.drive)...)
 			start := time.Now()
-			vm := startMedia(t, args...)
+			vm := startMedia(t, qvm.Args(args))
 			// The firmware found the stick, and systemd-boot started the kernel
 			// with the entry's initrd and options.
 			vm.Expect(`BdsDxe: starting Boot\d+ `+c.bootOption, bootTimeout)
@@ -163,7 +164,7 @@ func TestPXEBoot(t *testing.T) {
 		{"http", "http://10.0.2.100/ants.ipxe"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			nic := "user,model=virtio-net-pci,restrict=on,tftp=" + dir + ",bootfile=" + c.bootfile
+			nic := qvm.NIC{Model: "virtio-net-pci", Restrict: true, TFTP: dir, BootFile: c.bootfile}
 			var mu sync.Mutex
 			var got []string
 			if c.name == "http" {
@@ -176,10 +177,10 @@ func TestPXEBoot(t *testing.T) {
 				}))
 				t.Cleanup(srv.Close)
 				port := srv.Listener.Addr().(*net.TCPAddr).Port
-				nic += fmt.Sprintf(",guestfwd=tcp:10.0.2.100:80-cmd:%s nc 127.0.0.1 %d", bb, port)
+				nic.GuestFwds = append(nic.GuestFwds, qvm.GuestFwd{Addr: "10.0.2.100", Port: 80, Cmd: fmt.Sprintf("%s nc 127.0.0.1 %d", bb, port)})
 			}
 			start := time.Now()
-			vm := startMedia(t, "-boot", "n", "-nic", nic)
+			vm := startMedia(t, qvm.Args{"-boot", "n"}, nic)
 			vm.Expect(`Command line: initrd=initramfs.cpio `+regexp.QuoteMeta(mediaCmdline)+` sysname=net\r?\n`, bootTimeout)
 			vm.Expect(prompt("net"), bootTimeout)
 			t.Logf("admin prompt %.1f s after QEMU started", time.Since(start).Seconds())

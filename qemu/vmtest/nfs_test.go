@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // TestNFSRoot: the demo root from nfs-ganesha over NFSv4 (root=nfs4:), with DHCP
@@ -17,9 +18,9 @@ import (
 // rootctl stop answer as for 9P.
 func TestNFSRoot(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	g := qemu.StartGanesha(t, dir)
-	vm := boot(t, qemu.Options{Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.watchdog=2", Args: g.GuestFwd("10.0.2.100")})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	g := qvmtest.StartGanesha(t, dir)
+	vm := boot(t, qvm.Options{Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.watchdog=2", Devices: []qvm.Device{g.NIC("10.0.2.100")}})
 	vm.Expect(`root system: starting from nfs 10\.0\.2\.100:/export`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
@@ -50,9 +51,9 @@ func TestNFSRoot(t *testing.T) {
 // upper layer: the root writes, the export stays as it was.
 func TestNFSOverlay(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	g := qemu.StartGanesha(t, dir)
-	vm := boot(t, qemu.Options{Append: "root=/dev/nfs nfsroot=10.0.2.100:" + g.Pseudo + ",vers=4.2 ants.overlay=tmpfs:size=32m", Args: g.GuestFwd("10.0.2.100")})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	g := qvmtest.StartGanesha(t, dir)
+	vm := boot(t, qvm.Options{Append: "root=/dev/nfs nfsroot=10.0.2.100:" + g.Pseudo + ",vers=4.2 ants.overlay=tmpfs:size=32m", Devices: []qvm.Device{g.NIC("10.0.2.100")}})
 	vm.Expect(`overlay: nfs 10\.0\.2\.100:/export read-only under a tmpfs`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // Test9PRoot boots the demo root over the network from diod (a real 9P2000.L
@@ -47,9 +48,9 @@ func Test9PRoot(t *testing.T) {
 // network is static here (ip= in the kernel's nfsroot form).
 func TestVentiAskedAgain(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	d := qemu.StartDiod(t, dir)
-	vm := boot(t, qemu.Options{Append: "venti=ask ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	d := qvmtest.StartDiod(t, dir)
+	vm := boot(t, qvm.Options{Append: "venti=ask ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off ants.aname=" + dir, Devices: []qvm.Device{d.NIC("10.0.2.100")}})
 	vm.Expect(`venti \[\]: `, bootTimeout)
 	vm.Line("tcp!10.0.2.100!5999")
 	vm.Expect(`net: eth0 10\.0\.2\.15/24 via 10\.0\.2\.2 \(static`, bootTimeout)

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // TestNamespaceFile: from the admin shell, ns -w and /n/ns/PID/ns change the running
@@ -14,8 +15,8 @@ import (
 // namespace as replayable lines.
 func TestNamespaceFile(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "nsroot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=nsroot rootwait", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "nsroot", false)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=nsroot rootwait", Devices: []qvm.Device{disk}})
 	vm.Expect(`nsfs: serving /n/ns`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	toAdmin(t, vm, `ants% `)

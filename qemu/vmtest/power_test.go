@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // powerTimeout bounds every power path: the root's grace (10 s, 30 s for systemd),
@@ -19,7 +20,7 @@ import (
 const powerTimeout = 90 * time.Second
 
 // e2fsckClean checks the disk's file system after the machine went down.
-func e2fsckClean(t *testing.T, disk qemu.Disk, what string) {
+func e2fsckClean(t *testing.T, disk qvmtest.Disk, what string) {
 	t.Helper()
 	fs := disk.FS(t)
 	if out, err := exec.Command("e2fsck", "-fn", fs).CombinedOutput(); err != nil {
@@ -28,7 +29,7 @@ func e2fsckClean(t *testing.T, disk qemu.Disk, what string) {
 }
 
 // debugfsCat reads a file of the disk's file system.
-func debugfsCat(t *testing.T, disk qemu.Disk, path string) string {
+func debugfsCat(t *testing.T, disk qvmtest.Disk, path string) string {
 	t.Helper()
 	out, _ := exec.Command("debugfs", "-R", "cat "+path, disk.FS(t)).Output()
 	return string(out)
@@ -36,17 +37,17 @@ func debugfsCat(t *testing.T, disk qemu.Disk, path string) string {
 
 // stubbornRoot is the demo root with an init that ignores every stop signal and
 // keeps writing to its disk.
-func stubbornRoot(t *testing.T, label string) (*qemu.VM, qemu.Disk) {
+func stubbornRoot(t *testing.T, label string) (*qvmtest.VM, qvmtest.Disk) {
 	t.Helper()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
 	script := "#!/bin/sh\ntrap '' TERM INT HUP USR1 USR2\n" +
 		"echo kept-$((6*7)) > /kept; sync\necho \"stubborn root: up\"\n" +
 		"while :; do date >> /stubborn.log; sleep 1; done\n"
 	if err := os.WriteFile(filepath.Join(dir, "stubborn"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	disk := qemu.MakeDisk(t, dir, label, true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=" + label + " rootwait init=/stubborn", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, dir, label, true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=" + label + " rootwait init=/stubborn", Devices: []qvm.Device{disk}})
 	vm.Expect(`stubborn root: up`, bootTimeout)
 	return vm, disk
 }
@@ -75,9 +76,9 @@ func TestPowerOffStubbornRoot(t *testing.T) {
 // time, instead of waiting in sync(2) for ever.
 func TestPowerOffHungNinePRoot(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	d := qemu.StartDiod(t, dir)
-	vm := boot(t, qemu.Options{Append: "venti=tcp!10.0.2.100!564 rootflags=cache=loose ants.aname=" + dir, Args: d.GuestFwd("10.0.2.100")})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	d := qvmtest.StartDiod(t, dir)
+	vm := boot(t, qvm.Options{Append: "venti=tcp!10.0.2.100!564 rootflags=cache=loose ants.aname=" + dir, Devices: []qvm.Device{d.NIC("10.0.2.100")}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	p := `demo# `
@@ -109,9 +110,9 @@ func qmp(t *testing.T, sock string, cmd map[string]any) {
 func TestCtrlAltDel(t *testing.T) {
 	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "qmp")
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	disk := qemu.MakeDisk(t, dir, "cad", true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=cad rootwait", Args: append(disk.Args(), "-qmp", "unix:"+sock+",server=on,wait=off")})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	disk := qvmtest.MakeDisk(t, dir, "cad", true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=cad rootwait", Devices: []qvm.Device{disk, qvm.Args{"-qmp", "unix:" + sock + ",server=on,wait=off"}}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	p := `demo# `

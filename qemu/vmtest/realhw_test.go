@@ -19,7 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // The parts of a real machine the serial line does not show: the VGA console
@@ -125,11 +126,11 @@ func (q *qmpConn) typeKeys(s string) {
 
 // vgaBoot boots with the VGA console beside the serial one (the serial line is
 // the kernel's /dev/console, the last console=) and a QMP socket.
-func vgaBoot(t *testing.T, o qemu.Options, files ...qemu.File) (*qemu.VM, *qmpConn) {
+func vgaBoot(t *testing.T, o qvm.Options, files ...qvm.File) (*qvmtest.VM, *qmpConn) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "qmp")
 	o.Append = strings.TrimSpace("console=tty0 console=ttyS0 " + o.Append)
-	o.Args = append(o.Args, "-vga", "std", "-qmp", "unix:"+sock+",server=on,wait=off")
+	o.Devices = append(o.Devices, qvm.Args{"-vga", "std", "-qmp", "unix:" + sock + ",server=on,wait=off"})
 	vm := boot(t, o, files...)
 	return vm, dialQMP(t, sock)
 }
@@ -140,7 +141,7 @@ func vgaBoot(t *testing.T, o qemu.Options, files ...qemu.File) (*qemu.VM, *qmpCo
 // and the VGA screen shows the console (not blank).
 func TestVGAKeyboard(t *testing.T) {
 	t.Parallel()
-	vm, q := vgaBoot(t, qemu.Options{})
+	vm, q := vgaBoot(t, qvm.Options{})
 	vm.Expect(`admin shell on ttyS0`, bootTimeout)
 	vm.Expect(`\[ants: admin shell;`, bootTimeout)
 	vm.Expect(prompt("ants"), cmdTimeout)
@@ -186,7 +187,7 @@ func TestVGAKeyboard(t *testing.T) {
 	if lit < b.Dx()*b.Dy()/200 {
 		t.Errorf("VGA screen %dx%d has %d lit pixels: blank", b.Dx(), b.Dy(), lit)
 	}
-	out := filepath.Join(qemu.Root(), "build/vmlogs", "vga.png")
+	out := filepath.Join(qvm.Root(), "build/vmlogs", "vga.png")
 	if f, err := os.Create(out); err == nil {
 		png.Encode(f, img)
 		f.Close()
@@ -246,9 +247,9 @@ func readPPM(path string) (image.Image, error) {
 func TestPowerButton(t *testing.T) {
 	t.Parallel()
 	sock := filepath.Join(t.TempDir(), "qmp")
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	disk := qemu.MakeDisk(t, dir, "pwrbtn", true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=pwrbtn rootwait", Args: append(disk.Args(), "-qmp", "unix:"+sock+",server=on,wait=off")})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	disk := qvmtest.MakeDisk(t, dir, "pwrbtn", true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=pwrbtn rootwait", Devices: []qvm.Device{disk, qvm.Args{"-qmp", "unix:" + sock + ",server=on,wait=off"}}})
 	vm.Expect(`power button on /dev/input/event\d+`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
@@ -270,9 +271,9 @@ func TestPowerButton(t *testing.T) {
 // scripts rely on (u-root's mkdir exited 0 after an error).
 func TestToolkit(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	disk := qemu.MakeDisk(t, dir, "toolkit", true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=toolkit rootwait", Args: disk.Args()})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	disk := qvmtest.MakeDisk(t, dir, "toolkit", true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=toolkit rootwait", Devices: []qvm.Device{disk}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	p := `ants% `
 	toAdmin(t, vm, p)

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // TestRerootPty: a shell that reroot starts in the root is on a fresh pty that
@@ -17,8 +18,8 @@ import (
 // an admin shell whose terminal works as before. Piped, the command gets pipes.
 func TestRerootPty(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "ptyroot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=ptyroot rootwait", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "ptyroot", false)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=ptyroot rootwait", Devices: []qvm.Device{disk}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	toAdmin(t, vm, `ants% `)
 	a := `ants% `

@@ -8,22 +8,28 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 const escape = "\x1d" // Ctrl-]
 
-// toAdmin switches the console to the admin shell and waits for its prompt.
-func toAdmin(t *testing.T, vm *qemu.VM, prompt string) {
+// toAdmin switches the console to the admin shell and waits for its prompt. The
+// console replays the prompt the shell printed earlier, so a prompt alone says
+// nothing about the shell being ready: keys typed while it still handles the
+// Enter would be echoed by the terminal and throw the next Run off by a line. A
+// marker whose output differs from its echo syncs with the shell first.
+func toAdmin(t *testing.T, vm *qvmtest.VM, prompt string) {
 	t.Helper()
 	vm.Type(escape + "a")
 	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
-	vm.Line("")
+	vm.Line("echo sync$((40+2))")
+	vm.Expect(`sync42\r?\n`, cmdTimeout)
 	vm.Expect(prompt, cmdTimeout)
 }
 
 // toRoot switches the console to the root console and waits for its prompt.
-func toRoot(t *testing.T, vm *qemu.VM, prompt string) {
+func toRoot(t *testing.T, vm *qvmtest.VM, prompt string) {
 	t.Helper()
 	vm.Type(escape + "r")
 	vm.Expect(`\[ants: root console;`, cmdTimeout)
@@ -37,8 +43,8 @@ func toRoot(t *testing.T, vm *qemu.VM, prompt string) {
 // is clean.
 func TestDiskRoot(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "testroot", true)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=testroot rootwait", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "testroot", true)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=testroot rootwait", Devices: []qvm.Device{disk}})
 	vm.Expect(`root system: starting from disk LABEL=testroot`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
@@ -91,9 +97,9 @@ func TestDiskRoot(t *testing.T) {
 // poweroff run inside the root powers the machine off.
 func TestVirtfsRootPoweroffInside(t *testing.T) {
 	t.Parallel()
-	dir := qemu.CopyTree(t, qemu.DemoRoot(t))
-	vm := boot(t, qemu.Options{Append: "root=virtfs:rootfs",
-		Args: []string{"-virtfs", "local,path=" + dir + ",mount_tag=rootfs,security_model=none,id=fs0"}})
+	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
+	vm := boot(t, qvm.Options{Append: "root=virtfs:rootfs",
+		Devices: []qvm.Device{qvm.VirtFS{Path: dir, Tag: "rootfs"}}})
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	vm.Expect(`demo# `, cmdTimeout)
@@ -109,8 +115,8 @@ func TestVirtfsRootPoweroffInside(t *testing.T) {
 // stops it; reboot inside the root reboots the machine.
 func TestRootExitAndRootctl(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "ctlroot", false)
-	vm := boot(t, qemu.Options{Append: "root=/dev/vda rootwait rootdelay=1 init=/bin/sh", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "ctlroot", false)
+	vm := boot(t, qvm.Options{Append: "root=/dev/vda rootwait rootdelay=1 init=/bin/sh", Devices: []qvm.Device{disk}})
 	vm.Expect(`root system: starting from disk /dev/vda`, bootTimeout)
 	vm.Expect(`rootdelay: waiting 1s`, cmdTimeout)
 	vm.Line("")
@@ -168,10 +174,10 @@ func TestRootExitAndRootctl(t *testing.T) {
 
 // shRoot boots the demo root from a disk labelled label with init=/bin/sh and the
 // given ants.onrootexit policy, and waits for that shell's prompt.
-func shRoot(t *testing.T, label, policy string) *qemu.VM {
+func shRoot(t *testing.T, label, policy string) *qvmtest.VM {
 	t.Helper()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), label, false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=" + label + " rootwait init=/bin/sh ants.onrootexit=" + policy, Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), label, false)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=" + label + " rootwait init=/bin/sh ants.onrootexit=" + policy, Devices: []qvm.Device{disk}})
 	vm.Expect(`root system: starting from disk LABEL=`+label, bootTimeout)
 	vm.Line("")
 	vm.Expect(`# `, cmdTimeout)
@@ -222,8 +228,8 @@ func TestOnRootExitReboot(t *testing.T) {
 // root's console is one Ctrl-] r away.
 func TestAdminKeepsConsoleWhenRootStarts(t *testing.T) {
 	t.Parallel()
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "keeproot", false)
-	vm := boot(t, qemu.Options{Append: "root=LABEL=keeproot rootwait", Args: disk.Args()})
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "keeproot", false)
+	vm := boot(t, qvm.Options{Append: "root=LABEL=keeproot rootwait", Devices: []qvm.Device{disk}})
 	vm.Expect(`\[ants: boot scripts; `, bootTimeout)
 	vm.Type(escape + "a")
 	vm.Expect(`\[ants: admin shell;`, cmdTimeout)

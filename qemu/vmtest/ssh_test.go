@@ -18,7 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 // sshTarget is a guest's sshd as OpenSSH's client on the host reaches it: a
@@ -79,8 +80,8 @@ func fingerprint(t *testing.T, path string) string {
 }
 
 // nic is the QEMU network with the forward to the guest's port 22.
-func (s *sshTarget) nic() []string {
-	return []string{"-nic", fmt.Sprintf("user,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22", s.port)}
+func (s *sshTarget) nic() qvm.NIC {
+	return qvm.NIC{Restrict: true, HostFwds: []qvm.HostFwd{{HostPort: s.port, GuestPort: 22}}}
 }
 
 func (s *sshTarget) opts(key string) []string {
@@ -127,10 +128,10 @@ func (s *sshTarget) runKey(key, stdin string, prog string, args ...string) (stri
 
 // sshFiles are the cpio files that configure sshd: the client's public key and a
 // host key.
-func (s *sshTarget) files(hostKey string) []qemu.File {
-	f := []qemu.File{{Path: "cfg/authorized_keys", Content: readFile(s.t, s.key+".pub"), Mode: 0o644}}
+func (s *sshTarget) files(hostKey string) []qvm.File {
+	f := []qvm.File{{Path: "cfg/authorized_keys", Content: readFile(s.t, s.key+".pub"), Mode: 0o644}}
 	if hostKey != "" {
-		f = append(f, qemu.File{Path: "cfg/ssh_host_ed25519_key", Content: readFile(s.t, hostKey), Mode: 0o600})
+		f = append(f, qvm.File{Path: "cfg/ssh_host_ed25519_key", Content: readFile(s.t, hostKey), Mode: 0o600})
 	}
 	return f
 }
@@ -143,10 +144,10 @@ func TestSSH(t *testing.T) {
 	t.Parallel()
 	s := newSSHTarget(t)
 	hostKey := keygen(t, s.dir, "host")
-	disk := qemu.MakeDisk(t, qemu.DemoRoot(t), "sshroot", false)
+	disk := qvmtest.MakeDisk(t, qvmtest.DemoRoot(t), "sshroot", false)
 	// Every SSH handshake needs the kernel's random numbers: without an rng device
 	// they do not come for minutes under TCG (TestSSHMadeHostKey).
-	vm := boot(t, qemu.Options{Append: "root=LABEL=sshroot rootwait ants.sshd=22", Args: append(disk.Args(), s.nic()...), Rng: true},
+	vm := boot(t, qvm.Options{Append: "root=LABEL=sshroot rootwait ants.sshd=22", Devices: []qvm.Device{disk, s.nic()}, Rng: true},
 		s.files(hostKey)...)
 	fp := fingerprint(t, hostKey+".pub")
 	vm.Expect(`sshd: listening on \[::\]:22 for root with 1 authorized keys; host key `+regexp.QuoteMeta(fp)+` ssh-ed25519 \(/cfg/ssh_host_ed25519_key\)`, bootTimeout)
@@ -318,8 +319,8 @@ func TestSSHNoKeys(t *testing.T) {
 	t.Parallel()
 	s := newSSHTarget(t)
 	hostKey := keygen(t, s.dir, "host")
-	vm := boot(t, qemu.Options{Append: "ants.sshd=22", Args: s.nic(), Rng: true},
-		qemu.File{Path: "cfg/ssh_host_ed25519_key", Content: readFile(t, hostKey), Mode: 0o600})
+	vm := boot(t, qvm.Options{Append: "ants.sshd=22", Devices: []qvm.Device{s.nic()}, Rng: true},
+		qvm.File{Path: "cfg/ssh_host_ed25519_key", Content: readFile(t, hostKey), Mode: 0o600})
 	vm.Expect(`sshd: no authorized keys in /cfg/authorized_keys, /cfg/ants/authorized_keys or ants.sshkey: not listening`, bootTimeout)
 	a := `ants% `
 	vm.Expect(prompt("ants"), bootTimeout)
@@ -342,7 +343,7 @@ func TestSSHNoKeys(t *testing.T) {
 func TestSSHOffByDefault(t *testing.T) {
 	t.Parallel()
 	s := newSSHTarget(t)
-	vm := boot(t, qemu.Options{Append: "ip=dhcp", Args: s.nic()}, s.files("")...)
+	vm := boot(t, qvm.Options{Append: "ip=dhcp", Devices: []qvm.Device{s.nic()}}, s.files("")...)
 	a := `ants% `
 	vm.Expect(prompt("ants"), bootTimeout)
 	contains(t, "status", vm.Run("ants sshd", a, cmdTimeout), "sshd: off (ants.sshd is not set")
@@ -362,7 +363,7 @@ func TestSSHMadeHostKey(t *testing.T) {
 	t.Parallel()
 	s := newSSHTarget(t)
 	start := time.Now()
-	vm := boot(t, qemu.Options{Append: "ants.sshd=22", Args: s.nic()}, s.files("")...)
+	vm := boot(t, qvm.Options{Append: "ants.sshd=22", Devices: []qvm.Device{s.nic()}}, s.files("")...)
 	vm.Expect(`sshd: waiting for the kernel's random numbers to make a host key; without an rng device`, bootTimeout)
 	vm.Expect(`boot scripts done: 6 ran, 0 failed`, cmdTimeout)
 	a := `ants% `
@@ -380,7 +381,7 @@ func TestSSHMadeHostKey(t *testing.T) {
 func TestSSHMadeHostKeyRng(t *testing.T) {
 	t.Parallel()
 	s := newSSHTarget(t)
-	vm := boot(t, qemu.Options{Append: "ants.sshd=22", Args: s.nic(), Rng: true}, s.files("")...)
+	vm := boot(t, qvm.Options{Append: "ants.sshd=22", Devices: []qvm.Device{s.nic()}, Rng: true}, s.files("")...)
 	m := vm.Expect(`sshd: listening on \[::\]:22 .*host key (SHA256:\S+) ssh-ed25519 \(made at boot`, bootTimeout)
 	a := `ants% `
 	vm.Expect(prompt("ants"), bootTimeout)

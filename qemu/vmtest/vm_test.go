@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ants/ants/internal/qemu"
+	"github.com/ants/ants/internal/qvm"
+	"github.com/ants/ants/internal/qvm/qvmtest"
 )
 
 const (
@@ -19,14 +20,14 @@ const (
 	cmdTimeout  = 30 * time.Second
 )
 
-func boot(t *testing.T, o qemu.Options, files ...qemu.File) *qemu.VM {
+func boot(t *testing.T, o qvm.Options, files ...qvm.File) *qvmtest.VM {
 	t.Helper()
-	kernel, initrd := qemu.Image(t)
+	kernel, initrd := qvmtest.Image(t)
 	o.Kernel, o.Initrd = kernel, initrd
 	if len(files) > 0 {
-		o.Initrd = qemu.Overlay(t, initrd, files...)
+		o.Initrd = qvmtest.Overlay(t, initrd, files...)
 	}
-	vm := qemu.Start(t, o)
+	vm := qvmtest.Start(t, o)
 	t.Cleanup(func() {
 		out := vm.Output()
 		for _, bad := range []string{"Kernel panic", "PANIC", "Attempted to kill init"} {
@@ -54,7 +55,7 @@ func contains(t *testing.T, what, out string, wants ...string) {
 // (a new shell comes), poweroff (QEMU ends).
 func TestAdminShell(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{MemMiB: 128})
+	vm := boot(t, qvm.Options{MemMiB: 128})
 	vm.Expect(`admin shell on ttyS0`, bootTimeout)
 	vm.Expect(prompt("ants"), cmdTimeout)
 	p := `ants% `
@@ -98,9 +99,9 @@ func TestAdminShell(t *testing.T) {
 // and runs /cfg/NAME/*.sh with the variables of /cfg/NAME/boot.conf.
 func TestAskSysname(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{Append: "sysname=ask"},
-		qemu.File{Path: "cfg/gnot/boot.conf", Content: "venti=tcp!10.0.2.2!5640\nsysname=ignored\n"},
-		qemu.File{Path: "cfg/gnot/hello.sh", Content: "echo \"hello from $sysname, venti $venti: $((40+2))\"\n"},
+	vm := boot(t, qvm.Options{Append: "sysname=ask"},
+		qvm.File{Path: "cfg/gnot/boot.conf", Content: "venti=tcp!10.0.2.2!5640\nsysname=ignored\n"},
+		qvm.File{Path: "cfg/gnot/hello.sh", Content: "echo \"hello from $sysname, venti $venti: $((40+2))\"\n"},
 	)
 	// The offer is the value under "ask": boot.conf's sysname=ants.
 	vm.Expect(`sysname \[ants\]: `, bootTimeout)
@@ -118,7 +119,7 @@ func TestAskSysname(t *testing.T) {
 // the answer given; "clear" leaves the machine with the admin shell alone.
 func TestAskVenti(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{Append: "venti=ask ip=none"})
+	vm := boot(t, qvm.Options{Append: "venti=ask ip=none"})
 	vm.Expect(`'sh' opens a shell`, bootTimeout)
 	vm.Expect(`venti \[\]: `, cmdTimeout)
 	vm.Line("tcp!10.0.2.2!notaport")
@@ -150,10 +151,10 @@ func TestAskVenti(t *testing.T) {
 // boot goes on; ants.break stops before a script with a shell, and exit resumes.
 func TestBrokenScriptsAndBreak(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{Append: "ants.break=sysname"},
-		qemu.File{Path: "lib/boot/25-broken.sh", Content: "true\necho before\nbogus-command arg\necho notreached\n"},
-		qemu.File{Path: "lib/boot/26-syntax.sh", Content: "echo ok\nif then fi\n"},
-		qemu.File{Path: "lib/boot/27-exit.sh", Content: "# a comment\n\nfalse || exit 3\n"},
+	vm := boot(t, qvm.Options{Append: "ants.break=sysname"},
+		qvm.File{Path: "lib/boot/25-broken.sh", Content: "true\necho before\nbogus-command arg\necho notreached\n"},
+		qvm.File{Path: "lib/boot/26-syntax.sh", Content: "echo ok\nif then fi\n"},
+		qvm.File{Path: "lib/boot/27-exit.sh", Content: "# a comment\n\nfalse || exit 3\n"},
 	)
 	vm.Expect(`FAILED /lib/boot/25-broken.sh:3: 'bogus-command': command not found \(exit 127\)`, bootTimeout)
 	vm.Expect(`FAILED /lib/boot/26-syntax.sh:2: syntax error`, cmdTimeout)
@@ -175,8 +176,8 @@ func TestBrokenScriptsAndBreak(t *testing.T) {
 // naming the input, and boot reaches the admin shell; reboot ends QEMU.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	vm := boot(t, qemu.Options{Append: `venti=tcp!x!notaport ants.bogus=1 =oops interactive=maybe ants.tmpfs=lots`},
-		qemu.File{Path: "cfg/boot.conf", Content: "sysname=fine\nthis is not a conf line\nrootdelay=soon\n"},
+	vm := boot(t, qvm.Options{Append: `venti=tcp!x!notaport ants.bogus=1 =oops interactive=maybe ants.tmpfs=lots`},
+		qvm.File{Path: "cfg/boot.conf", Content: "sysname=fine\nthis is not a conf line\nrootdelay=soon\n"},
 	)
 	vm.Expect(`/cfg/boot.conf:2: "this is not a conf line" is not NAME=VALUE`, bootTimeout)
 	vm.Expect(`/cfg/boot.conf: rootdelay: "soon" is not a whole number of seconds; ignored`, cmdTimeout)
@@ -204,9 +205,9 @@ func TestBadInput(t *testing.T) {
 // adminDuringScript boots with one more boot script, 25-NAME.sh, which echoes
 // NAME and then runs body; once NAME is on the console it takes the console for
 // the admin shell (Ctrl-] a) while the scripts still run.
-func adminDuringScript(t *testing.T, name, body string) *qemu.VM {
+func adminDuringScript(t *testing.T, name, body string) *qvmtest.VM {
 	t.Helper()
-	vm := boot(t, qemu.Options{}, qemu.File{Path: "lib/boot/25-" + name + ".sh", Content: "echo " + name + "\n" + body})
+	vm := boot(t, qvm.Options{}, qvm.File{Path: "lib/boot/25-" + name + ".sh", Content: "echo " + name + "\n" + body})
 	vm.Expect(name, bootTimeout)
 	vm.Type("\x1da")
 	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
