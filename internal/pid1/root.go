@@ -17,15 +17,13 @@ import (
 	"github.com/ants/ants/internal/guard"
 	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/power"
+	"github.com/ants/ants/internal/rootctl"
 	"github.com/ants/ants/internal/rootsys"
 	"golang.org/x/sys/unix"
 )
 
-// CtlSocket is where rootctl talks to PID 1.
-const CtlSocket = "/run/ants/ctl"
-
 // RootPidFile holds the pid of the root's init while it runs (for reroot).
-const RootPidFile = "/run/ants/root.pid"
+const RootPidFile = rootctl.RootPidFile
 
 // cgroupRoot is cgroup2, mounted by PID 1; each start of the root gets a fresh
 // cgroup under it, entered at clone time, with a cgroup namespace of its own.
@@ -81,6 +79,7 @@ func (in *Init) rootStatus() string                 { return in.root.Status() }
 // and cgroup namespaces, in root-N/init, on the root console's pty.
 func (m *rootMachine) Start(src rootsys.Source, n int, focus bool) (*Child, error) {
 	in := m.in
+	begin := time.Now()
 	os.Remove(rootsys.ErrFile)
 	os.Remove(rootsys.ServerFile)
 	src.DevDir = ""
@@ -123,7 +122,11 @@ func (m *rootMachine) Start(src rootsys.Source, n int, focus bool) (*Child, erro
 	}
 	t := &transport{}
 	if back != nil {
-		go in.safe("root transport", func() { t.take(back) })
+		go in.safe("root transport", func() {
+			t.take(back, func(init string) {
+				in.log.Printf("root system: %s mounted; its init %s starts (%d ms)", src, init, time.Since(begin).Milliseconds())
+			})
+		})
 	}
 	mntns, _ := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
 	var once sync.Once
@@ -160,10 +163,11 @@ func (m *rootMachine) StopSignal(pid int) (unix.Signal, string, time.Duration) {
 	return stopSignal(pid)
 }
 
-// Probe runs `ants probe PID`: a child that looks at the root's "/" through its
-// namespace.
+// Probe runs the probe helper (helpers.go): a child that looks at the root's "/"
+// through its namespace.
 func (m *rootMachine) Probe(pid int) (<-chan unix.WaitStatus, func(), error) {
-	cmd := exec.Command(BinDir+"/ants", "probe", strconv.Itoa(pid))
+	cmd := exec.Command(helperPath(), "probe", strconv.Itoa(pid))
+	cmd.Args[0] = HelperName
 	cmd.Env = m.in.env
 	// exec would open /dev/null for unset stdio inside the reaper's lock; give
 	// it the one PID 1 holds open.
@@ -208,13 +212,14 @@ func currentServer() string {
 	return strings.TrimSpace(string(b))
 }
 
-// abortRootMounts starts `ants root-abort` in the root's mount namespace (handed
+// abortRootMounts starts the root-abort helper (helpers.go) in the root's mount namespace (handed
 // over as fd 3); the channel is closed when it has ended (nil: not started).
 func (in *Init) abortRootMounts(ns *os.File) <-chan struct{} {
 	if ns == nil {
 		return nil
 	}
-	cmd := exec.Command(BinDir+"/ants", "root-abort")
+	cmd := exec.Command(helperPath(), "root-abort")
+	cmd.Args[0] = HelperName
 	cmd.ExtraFiles = []*os.File{ns}
 	cmd.Env = in.env
 	if n := devNull(); n != nil {
@@ -287,8 +292,12 @@ func (in *Init) rootExited(ev rootEvent) {
 	}
 }
 
-// askAgain names the root variables the command line set to "ask".
+// askAgain names the root variables the boot set to "ask": from the record of
+// the variables PID 1 wrote (bootvar.RecordFile), else its own snapshot.
 func (in *Init) askAgain() []string {
+	if names, err := bootvar.AskedAtBoot(bootvar.RecordFile, "root", "venti"); err == nil {
+		return names
+	}
 	var names []string
 	for _, n := range []string{"root", "venti"} {
 		if in.vars != nil && in.vars.Value(n) == bootvar.Ask {

@@ -2,6 +2,7 @@ package pid1
 
 import (
 	"os"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -30,30 +31,45 @@ type transport struct {
 	dropped bool
 }
 
-// take waits for the child's message on back: one descriptor, or none when the
-// child execs the root's init (its end is close-on-exec) or fails.
-func (t *transport) take(back *os.File) {
+// take reads the child's messages on back until its end closes (the child execs
+// the root's init, its end being close-on-exec, or fails): a 9P root's
+// connection (one descriptor), then "exec INIT" just before the exec, for which it
+// calls execs.
+func (t *transport) take(back *os.File, execs func(init string)) {
 	defer back.Close()
-	buf := make([]byte, 16)
-	oob := make([]byte, unix.CmsgSpace(4))
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4*4))
 	fd := int(back.Fd())
 	for {
-		_, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+		n, oobn, _, _, err := unix.Recvmsg(fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil || oobn == 0 {
+		if err != nil || (n == 0 && oobn == 0) {
 			return
 		}
-		oob = oob[:oobn]
-		break
+		if oobn > 0 {
+			t.keep(oob[:oobn])
+		}
+		if init, ok := strings.CutPrefix(string(buf[:n]), "exec "); ok && execs != nil {
+			execs(init)
+		}
 	}
+}
+
+// keep takes the first descriptor of a control message; the rest are closed.
+func (t *transport) keep(oob []byte) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil || len(msgs) != 1 {
+	if err != nil {
 		return
 	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
+	var fds []int
+	for i := range msgs {
+		if got, err := unix.ParseUnixRights(&msgs[i]); err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	if len(fds) == 0 {
 		return
 	}
 	for _, extra := range fds[1:] {

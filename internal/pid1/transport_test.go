@@ -37,13 +37,18 @@ func TestTransportHandBackAndShut(t *testing.T) {
 		t.Fatal("no socket pair")
 	}
 	done := make(chan struct{})
-	go func() { tr.take(mine); close(done) }()
+	var execd []string
+	go func() { tr.take(mine, func(init string) { execd = append(execd, init) }); close(done) }()
 	if err := unix.Sendmsg(int(child.Fd()), []byte("9p"), unix.UnixRights(int(f.Fd())), nil, 0); err != nil {
 		t.Fatal(err)
 	}
+	unix.Sendmsg(int(child.Fd()), []byte("exec /sbin/init"), nil, nil, 0)
 	child.Close()
 	f.Close() // the child's copy; PID 1's keeps the connection up
 	<-done
+	if len(execd) != 1 || execd[0] != "/sbin/init" {
+		t.Errorf("exec messages %q", execd)
+	}
 	server.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
 	if _, err := server.Read(make([]byte, 1)); err == io.EOF {
 		t.Fatal("the connection ended while PID 1 held it")
@@ -67,7 +72,7 @@ func TestTransportNoneOrLate(t *testing.T) {
 	tr := &transport{}
 	mine, child := transportPair()
 	child.Close()
-	tr.take(mine)
+	tr.take(mine, nil)
 	if tr.shut() {
 		t.Fatal("a connection from nothing")
 	}
@@ -79,7 +84,7 @@ func TestTransportNoneOrLate(t *testing.T) {
 	unix.Sendmsg(int(child.Fd()), []byte("9p"), unix.UnixRights(int(w.Fd())), nil, 0)
 	w.Close()
 	child.Close()
-	tr.take(mine)
+	tr.take(mine, nil)
 	if tr.shut() {
 		t.Fatal("a late descriptor was kept")
 	}

@@ -235,12 +235,15 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 // (trans=fd,rfdno=N,wfdno=N: the kernel's 9P client is the same, only the socket
 // is ours), then hands a copy of it to PID 1. Should that fail anywhere, the
 // kernel dials (trans=tcp), as without a Transport. A root with a cache
-// (rootflags=cache=loose, fscache) is not handed back: when its connection is cut
-// under dirty pages, Debian's 6.1 kernel BUGs in fscache as the superblock goes
-// (fs/fscache/cookie.c:989, seen in TestPowerOffHungNinePRoot), and the oops
-// leaves locks held that hang sync; such a root is abandoned as before.
+// (rootflags=cache=loose, fscache, mmap) is mounted as before, by the kernel: when
+// its connection is cut under dirty pages, Debian's 6.1 kernel BUGs in fscache as
+// the superblock goes (fs/fscache/cookie.c:989, seen in TestPowerOffHungNinePRoot)
+// and the oops leaves locks held that hang sync; and its writeback is safest on
+// the kernel's own socket, which allocates with GFP_NOIO. Such a root is
+// abandoned when it hangs, as before.
 func mountNineP(s Source, ip string, port int, target, data string, log func(string)) error {
-	if s.Transport > 0 && optionValue(data, "trans") == "tcp" {
+	cache := optionValue(data, "cache")
+	if s.Transport > 0 && optionValue(data, "trans") == "tcp" && (cache == "" || cache == "none") {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 10*time.Second)
 		if err == nil {
 			f, ferr := c.(*net.TCPConn).File()
@@ -250,9 +253,7 @@ func mountNineP(s Source, ip string, port int, target, data string, log func(str
 				fdData := withoutOption(withOption(withOption(withOption(data, "trans", "fd"), "rfdno", fd), "wfdno", fd), "port")
 				err = mount.Mount(ip, target, "9p", s.Flags, fdData)
 				if err == nil {
-					if c := optionValue(data, "cache"); c == "" || c == "none" {
-						handBack(s.Transport, f, log)
-					}
+					handBack(s.Transport, f, log)
 					f.Close()
 					return nil
 				}
@@ -264,9 +265,8 @@ func mountNineP(s Source, ip string, port int, target, data string, log func(str
 	return mount.Mount(ip, target, "9p", s.Flags, data)
 }
 
-// handBack sends f to PID 1 on the Transport socket, and closes the socket.
+// handBack sends f to PID 1 on the Transport socket.
 func handBack(transport int, f *os.File, log func(string)) {
-	defer unix.Close(transport)
 	err := unix.Sendmsg(transport, []byte("9p"), unix.UnixRights(int(f.Fd())), nil, 0)
 	if err != nil {
 		log(fmt.Sprintf("handing the 9P connection to init: %v (a hang of this root can then only be waited out)", err))
@@ -587,6 +587,11 @@ func execInit(s Source) error {
 		"HOME=/",
 	}
 	argv := append([]string{s.Init}, s.Args...)
+	if s.Transport > 0 {
+		// PID 1 says when the root's own init starts; the socket closes with the
+		// exec (close-on-exec).
+		unix.Sendmsg(s.Transport, []byte("exec "+s.Init), nil, nil, 0)
+	}
 	err := syscall.Exec(s.Init, argv, env)
 	return setupErr("exec init=%s: %v", s.Init, err)
 }
