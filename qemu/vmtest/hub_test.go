@@ -3,6 +3,8 @@
 package vmtest
 
 import (
+	"bytes"
+	"encoding/xml"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,6 +49,19 @@ func TestHubs(t *testing.T) {
 		}
 		return out
 	}
+
+	// The boot, drawn on the machine and copied off as a user would: PID 1's
+	// steps, the boot scripts, the root's start and its init.
+	contains(t, "bootchart", ssh("ants bootchart -o /tmp/boot.svg"), "/tmp/boot.svg: ", " s of boot, ")
+	svg := filepath.Join(s.dir, "boot.svg")
+	if _, errOut, rc := s.run("", "scp", "root@127.0.0.1:/tmp/boot.svg", svg); rc != 0 {
+		t.Errorf("scp boot.svg: %d %s", rc, errOut)
+	}
+	b, _ := os.ReadFile(svg)
+	if err := xml.Unmarshal(b, new(struct{})); err != nil || !bytes.HasPrefix(b, []byte("<svg")) {
+		t.Errorf("boot.svg is not an SVG (%v): %.80q", err, b)
+	}
+	contains(t, "boot.svg", string(b), ">boot scripts<", "40-network", ">root start<", ">root init<")
 
 	// The console's own hubs, and one made over ssh.
 	contains(t, "hub list", ssh("hub"), "admin", "root", "boot", "r *")
