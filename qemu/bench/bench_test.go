@@ -173,7 +173,7 @@ func TestPicture(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(path)
-	for _, w := range []string{"ants (5.50 s)", "stock u-root (4.10 s)", "10-modules", ">prompt<"} {
+	for _, w := range []string{"ants (5.50 s)", "stock u-root (4.10 s)", "10-modules", ">prompt 5.50 s<", ">prompt 4.10 s<"} {
 		if !strings.Contains(string(b), w) {
 			t.Errorf("boot.svg has no %q", w)
 		}

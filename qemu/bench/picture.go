@@ -32,10 +32,20 @@ func picture(r *result, path string) error {
 				t = parsed
 			}
 		}
-		if len(t.Spans) == 0 && b.InitStart > 0 {
+		// The kernel's part ends where it runs /init, for the three alike.
+		kernel := -1
+		for i, sp := range t.Spans {
+			if sp.Lane == bootchart.LaneKernel {
+				kernel = i
+			}
+		}
+		switch {
+		case kernel >= 0 && b.InitStart > 0:
+			t.Spans[kernel].End = b.InitStart
+		case kernel < 0 && b.InitStart > 0:
 			t.Spans = append(t.Spans, bootchart.Span{Lane: bootchart.LaneKernel, Label: "kernel", Start: 0, End: b.InitStart})
 		}
-		t.Marks = append(t.Marks, bootchart.Mark{Lane: bootchart.LanePID1, Label: "prompt", At: b.Guest})
+		t.Marks = append(t.Marks, bootchart.Mark{Lane: "prompt", Label: fmt.Sprintf("prompt %.2f s", b.Guest), At: b.Guest})
 		tls = append(tls, t)
 	}
 	if len(tls) == 0 {
