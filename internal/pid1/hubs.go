@@ -19,8 +19,28 @@ import (
 // the hubs, and PID 1 starts and kills the programs of those `hub new` makes.
 type hubs struct {
 	in   *Init
+	mux  *console.Mux
 	mu   sync.Mutex
 	pids map[*console.Client]int // running programs of user hubs
+	// start starts a program on a hub's pty (Init.startWith); kill signals a
+	// process group; refocus gives the console back to the admin shell. Tests
+	// give their own.
+	start     func(c *console.Client, path string, args ...string) (<-chan unix.WaitStatus, int, error)
+	kill      func(pid int, sig unix.Signal)
+	refocus   func()
+	killAfter time.Duration // a program's time after SIGHUP before SIGKILL
+}
+
+// newHubs is PID 1's hubs over its mux.
+func newHubs(in *Init) *hubs {
+	return &hubs{in: in, mux: in.mux, pids: map[*console.Client]int{},
+		start: func(c *console.Client, path string, args ...string) (<-chan unix.WaitStatus, int, error) {
+			return in.startWith(c, nil, path, args...)
+		},
+		kill:      func(pid int, sig unix.Signal) { unix.Kill(pid, sig) },
+		refocus:   in.focusAdmin,
+		killAfter: 2 * time.Second,
+	}
 }
 
 // serveHubs listens on hub.Socket, for ever.
@@ -35,7 +55,7 @@ func (in *Init) serveHubs() {
 		return
 	}
 	os.Chmod(hub.Socket, 0o600)
-	h := &hubs{in: in, pids: map[*console.Client]int{}}
+	h := newHubs(in)
 	s := &hub.Server{Reg: h, Log: in.log.Printf}
 	for {
 		err := s.Serve(l)
@@ -44,11 +64,11 @@ func (in *Init) serveHubs() {
 	}
 }
 
-func (h *hubs) Hubs() []console.HubInfo            { return h.in.mux.Hubs() }
-func (h *hubs) Lookup(name string) *console.Client { return h.in.mux.Lookup(name) }
-func (h *hubs) ByTTY(dev uint64) *console.Client   { return h.in.mux.ByTTY(dev) }
-func (h *hubs) Focused() *console.Client           { return h.in.mux.Focused() }
-func (h *hubs) Focus(c *console.Client)            { h.in.mux.Focus(c) }
+func (h *hubs) Hubs() []console.HubInfo            { return h.mux.Hubs() }
+func (h *hubs) Lookup(name string) *console.Client { return h.mux.Lookup(name) }
+func (h *hubs) ByTTY(dev uint64) *console.Client   { return h.mux.ByTTY(dev) }
+func (h *hubs) Focused() *console.Client           { return h.mux.Focused() }
+func (h *hubs) Focus(c *console.Client)            { h.mux.Focus(c) }
 
 // New starts argv (none: the admin shell) on a new hub, detached: the console
 // goes on showing what it shows.
@@ -62,19 +82,19 @@ func (h *hubs) New(name string, argv []string) error {
 		}
 		path, args = p, argv[1:]
 	}
-	c, err := h.in.mux.NewHub(name)
+	c, err := h.mux.NewHub(name)
 	if err != nil {
 		return err
 	}
-	ch, pid, err := h.in.startWith(c, nil, path, args...)
+	ch, pid, err := h.start(c, path, args...)
 	if err != nil {
-		h.in.mux.Remove(c)
+		h.mux.Remove(c)
 		return fmt.Errorf("starting %s: %v", path, err)
 	}
 	h.mu.Lock()
 	h.pids[c] = pid
 	h.mu.Unlock()
-	go h.in.safe("hub "+name, func() {
+	go func() {
 		ws := <-ch
 		h.mu.Lock()
 		delete(h.pids, c)
@@ -82,38 +102,38 @@ func (h *hubs) New(name string, argv []string) error {
 		c.SetState(Describe(ws))
 		c.Mark("%s %s", filepath.Base(path), Describe(ws))
 		c.EndViewers("hub %s: %s %s; hub kill %s removes it", name, filepath.Base(path), Describe(ws), name)
-	})
+	}()
 	return nil
 }
 
 // Kill ends the program of a user hub (SIGHUP to its session, as a terminal
 // hangup does, then SIGKILL after 2 s) and removes the hub.
 func (h *hubs) Kill(name string) error {
-	c := h.in.mux.Lookup(name)
+	c := h.mux.Lookup(name)
 	if c == nil {
 		return fmt.Errorf("no hub %s; hub lists them", name)
 	}
-	if !isUserHub(h.in.mux, c) {
+	if !isUserHub(h.mux, c) {
 		return fmt.Errorf("hub %s is the console's own; it stays (for the root: rootctl stop)", name)
 	}
 	h.mu.Lock()
 	pid, running := h.pids[c]
 	h.mu.Unlock()
 	if running {
-		unix.Kill(-pid, unix.SIGHUP)
-		unix.Kill(-pid, unix.SIGCONT)
+		h.kill(-pid, unix.SIGHUP)
+		h.kill(-pid, unix.SIGCONT)
 		go func() {
-			time.Sleep(2 * time.Second)
+			time.Sleep(h.killAfter)
 			h.mu.Lock()
 			_, still := h.pids[c]
 			h.mu.Unlock()
 			if still {
-				unix.Kill(-pid, unix.SIGKILL)
+				h.kill(-pid, unix.SIGKILL)
 			}
 		}()
 	}
-	if h.in.mux.Remove(c) {
-		h.in.focusAdmin()
+	if h.mux.Remove(c) && h.refocus != nil {
+		h.refocus()
 	}
 	return nil
 }
