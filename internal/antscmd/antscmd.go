@@ -4,7 +4,7 @@
 //	ants env [-l | -v]     the boot variables as a kernel command line (ANTS save9cfg)
 //	ants ask [NAME ...]    ask on the console for variables set to "ask"
 //	ants conf FILE         add a boot.conf's variables to /env (the command line wins)
-//	ants coldplug          load the driver of every device in /sys
+//	ants coldplug [-v]     load the driver of every device in /sys (-v: list those with none)
 //	ants modprobe NAME ... load modules (or aliases) with their dependencies
 //	ants net [IP]          configure the network from ip= (netlink; DHCP)
 //	ants boot              run the boot scripts (PID 1 starts this)
@@ -71,7 +71,8 @@ const usage = `usage:
                          -v: every one a line with its source)
   ants ask [NAME ...]    ask on the console for NAMEs, or for every variable set to "ask"
   ants conf FILE         add the variables of a boot.conf to /env (the command line wins)
-  ants coldplug          load the module of every device in /sys (its modalias)
+  ants coldplug [-v]     load the module of every device in /sys (its modalias); -v: say
+                         what it loads, and list the devices with no driver in the image
   ants modprobe NAME ... load modules or aliases, with their dependencies
   ants net [IP]          configure the network from ip= (or IP): dhcp, none, or
                          client:server:gw:mask:host:dev:autoconf

@@ -59,10 +59,37 @@ func (p Paths) coldplug(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "coldplug: %d modules for the devices present (%d ms): %s\n",
 		len(loaded), time.Since(start).Milliseconds(), strings.Join(loaded, " "))
+	if verbose {
+		p.listDriverless(l.Index, out)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%d modules failed to load", len(errs))
 	}
 	return nil
+}
+
+// listDriverless prints the devices that have no driver in the image (after
+// Coldplug: what it loaded is bound by now), one a line, then their count and what to
+// do. kmod.Index.Driverless says which devices are left out as needing no driver.
+func (p Paths) listDriverless(ix *kmod.Index, out io.Writer) {
+	devs, errs := ix.Driverless(p.Sysfs)
+	for _, e := range errs {
+		fmt.Fprintf(out, "coldplug: %v\n", e)
+	}
+	for _, d := range devs {
+		fmt.Fprintf(out, "coldplug: no driver in the image for %s: %s, modalias %s\n", d.Path, d.What, d.Modalias)
+	}
+	switch len(devs) {
+	case 0:
+		fmt.Fprintf(out, "coldplug: every device present has its driver (or needs none)\n")
+	default:
+		its, s := "its module", " has"
+		if len(devs) > 1 {
+			its, s = "their modules", "s have"
+		}
+		fmt.Fprintf(out, "coldplug: %d device%s no driver in the image: add %s to initramfs/modules.txt and build the image again "+
+			"(on a machine with kernel %s, `modprobe -R MODALIAS` names the module)\n", len(devs), s, its, ix.Release())
+	}
 }
 
 func (p Paths) modprobe(args []string, out io.Writer) error {

@@ -30,6 +30,8 @@ type Dev struct {
 	Label     string // file system label
 	PartUUID  string // MBR: "%08x-%02x" of disk signature and partition number; GPT: partition GUID, lowercase
 	PartLabel string // GPT partition name, "" for MBR
+	PTType    string // a whole disk's partition table: "dos" or "gpt" ("" for a partition, a disk without one, or one with a file system on it)
+	PTUUID    string // its identifier as blkid prints it: dos "%08x" (the disk signature), gpt the disk GUID
 }
 
 // String describes d in one line: `vda1 (ext4 LABEL=root UUID=...)`.
@@ -112,6 +114,17 @@ func List(sysBlock, devDir string) ([]Dev, error) {
 	tables := map[string]*table{}
 	for _, d := range devs {
 		probeDev(d, sysDir[d.Name])
+	}
+	for _, d := range devs {
+		if n, ok := readInt(filepath.Join(sysDir[d.Name], "size")); d.Partition == 0 && d.FSType == "" && (!ok || n > 0) {
+			// A disk with a file system on it has no table (a vfat one
+			// would pass for an MS-DOS table), as blkid decides too.
+			t := readTableOf(d.Path, sysDir[d.Name])
+			tables[d.Name] = t
+			if t != nil {
+				d.PTType, d.PTUUID = t.kind, t.id
+			}
+		}
 	}
 	for _, d := range devs {
 		if d.Partition == 0 || d.Parent == "" {

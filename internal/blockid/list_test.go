@@ -182,12 +182,12 @@ start=18432, size=8192, type=U, uuid=C0FFEE00-AAAA-BBBB-CCCC-000000000002, name=
 	dev := func(name string) string { return filepath.Join(f.devDir, name) }
 	want := []Dev{
 		{Name: "loop0", Path: dev("loop0")},
-		{Name: "nvme0n1", Path: dev("nvme0n1")},
+		{Name: "nvme0n1", Path: dev("nvme0n1"), PTType: "gpt", PTUUID: "6a1b2c3d-1111-2222-3333-444455556666"},
 		{Name: "nvme0n1p1", Path: dev("nvme0n1p1"), Parent: "nvme0n1", Partition: 1, FSType: "ext4", UUID: uuidGPT, Label: "gptroot",
 			PartUUID: "c0ffee00-aaaa-bbbb-cccc-ddddeeeeffff", PartLabel: "ants root"},
 		{Name: "nvme0n1p2", Path: dev("nvme0n1p2"), Parent: "nvme0n1", Partition: 2, FSType: vfat.FSType, UUID: vfat.UUID, Label: vfat.Label,
 			PartUUID: "c0ffee00-aaaa-bbbb-cccc-000000000002", PartLabel: "EFI system"},
-		{Name: "vda", Path: dev("vda")},
+		{Name: "vda", Path: dev("vda"), PTType: "dos", PTUUID: "deadbeef"},
 		{Name: "vda1", Path: dev("vda1"), Parent: "vda", Partition: 1, FSType: "ext4", UUID: uuidMBR, Label: "antsroot", PartUUID: "deadbeef-01"},
 		{Name: "vda2", Path: dev("vda2"), Parent: "vda", Partition: 2, PartUUID: "deadbeef-02"},
 		{Name: "vdb", Path: dev("vdb"), FSType: "ext4", UUID: uuidWhole, Label: "whole"},
@@ -235,6 +235,9 @@ func TestListAgreesWithBlkid(t *testing.T) {
 		tags := blkidExport(t, d.Path)
 		if tags["TYPE"] != d.FSType || tags["UUID"] != d.UUID || tags["LABEL"] != d.Label {
 			t.Errorf("%s: List says %q %q %q, blkid %q %q %q", d.Name, d.FSType, d.UUID, d.Label, tags["TYPE"], tags["UUID"], tags["LABEL"])
+		}
+		if tags["PTTYPE"] != d.PTType || tags["PTUUID"] != d.PTUUID {
+			t.Errorf("%s: List says PTTYPE %q PTUUID %q, blkid %q %q", d.Name, d.PTType, d.PTUUID, tags["PTTYPE"], tags["PTUUID"])
 		}
 	}
 }
