@@ -272,7 +272,14 @@ type hung struct {
 	EscapeMS float64  `json:"escape_ms"`                // the "a" of Ctrl-] a to "[ants: admin shell;"
 	RestartS float64  `json:"restart_s"`                // Enter of rootctl restart to the new root's "demo root: up"
 	Phases   []string `json:"restart_phases,omitempty"` // PID 1's stamped lines during the restart
-	Err      string   `json:"error,omitempty"`
+	// PhaseAt is when each line of Phases reached the host, seconds after the
+	// Enter of rootctl restart (the console stream, timestamped as it arrives).
+	PhaseAt []float64 `json:"restart_phase_at_s,omitempty"`
+	// ColdS is the cold boot of the machine to the same root the restart brought
+	// up (the second diod's tree), in a fresh VM right after: QEMU start to its
+	// "demo root: up ... hostname second".
+	ColdS float64 `json:"cold_boot_s,omitempty"`
+	Err   string  `json:"error,omitempty"`
 }
 
 // hungRoot boots a 9P root from one diod, freezes the server, escapes to the admin
@@ -303,8 +310,9 @@ func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
 	}
 	nic := d1.NIC("10.0.2.100")
 	nic.GuestFwds = append(nic.GuestFwds, d2.GuestFwd("10.0.2.101"))
+	rec := newStamped()
 	start := time.Now()
-	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Append: "venti=tcp!10.0.2.100!564 ants.watchdog=2 ants.aname=" + dir, Devices: []qvm.Device{nic}})
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Append: "venti=tcp!10.0.2.100!564 ants.watchdog=2 ants.aname=" + dir, Devices: []qvm.Device{nic}, Console: rec})
 	if err != nil {
 		return h, err
 	}
@@ -356,7 +364,7 @@ func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
 		return h, err
 	}
 	h.RestartS = since(t1)
-	h.Phases = rePhase.FindAllString(vm.Output()[mark:], -1)
+	h.Phases, h.PhaseAt = phaseTimes(rec, mark, t1)
 	if err := vm.Line(""); err != nil {
 		return h, err
 	}
@@ -366,5 +374,30 @@ func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
 	if n := strings.Count(vm.Output(), "init started"); n != 1 {
 		return h, fmt.Errorf("the machine booted %d times", n)
 	}
+	// The cold boot of the same root, for restart / cold boot pair by pair: the
+	// machine started afresh, to the second diod's tree, as the restart asked.
+	vm.Close()
+	start = time.Now()
+	vm, err = s.start(qvm.Options{Name: "cold", Kernel: kernel, Initrd: initrd, Append: "venti=tcp!10.0.2.101!564 ants.watchdog=2 ants.aname=" + dir2, Devices: []qvm.Device{nic}})
+	if err != nil {
+		return h, err
+	}
+	if _, err := vm.Expect(`demo root: up as .*hostname second`, bootTimeout); err != nil {
+		return h, fmt.Errorf("cold boot of the same root: %w", err)
+	}
+	h.ColdS = since(start)
 	return h, nil
+}
+
+// phaseTimes finds PID 1's root system lines in the stamped console stream from
+// offset mark on, with the host time each arrived, in seconds after t.
+func phaseTimes(rec *stamped, mark int, t time.Time) ([]string, []float64) {
+	out := rec.bytesFrom(mark)
+	var lines []string
+	var at []float64
+	for _, loc := range rePhase.FindAllIndex(out, -1) {
+		lines = append(lines, string(out[loc[0]:loc[1]]))
+		at = append(at, rec.at(mark+loc[1]-1).Sub(t).Seconds())
+	}
+	return lines, at
 }

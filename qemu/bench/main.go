@@ -1,12 +1,13 @@
 // Command bench measures the ants image against stock u-root and the kernel floor:
 // boot time to the prompt (host wall clock and guest uptime), init overhead, image
 // size beside Debian's initramfs-tools image, memory, and for ants the demo root,
-// the escape key under a hung root and rootctl restart, N guests at once from one
-// NFS export (the fleet); with the build times.
+// the escape key under a hung root and rootctl restart beside a cold boot of the same
+// root, one key's echo over the serial line in each shell against its floor, N guests
+// at once from one NFS export (the fleet); with the build times.
 // `make bench` runs it; `make bench QUICK=1` is the short check that `make test`
 // runs. See docs/performance.md.
 //
-//	go run ./qemu/bench [-n 5] [-quick] [-fleet 1,2,4] [-v]
+//	go run ./qemu/bench [-n 5] [-quick] [-fleet 1,2,4] [-keys 50] [-only PARTS] [-v]
 package main
 
 import (
@@ -38,6 +39,7 @@ type result struct {
 	Boots      []boot           `json:"boots"`
 	Demo       []demo           `json:"demo_root"`
 	Hung       []hung           `json:"hung_root"`
+	Echo       []echoRun        `json:"key_echo,omitempty"`
 	Fleet      []fleetRun       `json:"fleet,omitempty"`
 	MinMem     map[string]int   `json:"min_mem_mib,omitempty"` // 0: none in range
 	MemTrials  map[string][]int `json:"mem_trials,omitempty"`  // +m reached, -m did not
@@ -52,26 +54,34 @@ type result struct {
 type config struct {
 	quick, verbose   bool
 	n, warmup, hungN int
+	keys             int  // keys typed per shell for the key echo row
+	quickFlag        bool // -quick (or QUICK=1) itself; quick is also set by -only
 	fleet            []int
-	parts            map[string]bool // the parts to run: build, boots, debian, demo, hung, fleet, mem
+	parts            map[string]bool // the parts to run: build, boots, debian, demo, echo, hung, fleet, mem
 }
 
 // allParts are the bench's parts, in the order they run.
-var allParts = []string{"build", "boots", "debian", "demo", "hung", "fleet", "mem"}
+var allParts = []string{"build", "boots", "debian", "demo", "echo", "hung", "fleet", "mem"}
 
 func parseFlags() config {
 	var c config
 	flag.BoolVar(&c.quick, "quick", os.Getenv("QUICK") == "1", "N=1, no warm-up, memory bisection, Debian image or build timing; the fleet with 1 and 2 guests ($QUICK=1)")
 	flag.IntVar(&c.n, "n", 5, "boots of each image (after one warm-up)")
-	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario (1 with -quick)")
+	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario, each with a cold boot of the same root (1 with -quick)")
+	keys := flag.Int("keys", 50, "keys typed in each shell for the key echo row (10 with -quick)")
 	fleet := flag.String("fleet", "", "guests booted at once from one NFS export, a run per count (default 1,2,4; 1,2 with -quick; 0: none)")
 	flag.BoolVar(&c.verbose, "v", false, "the machines' consoles on stderr as they come (the steps always are; a failed boot's console is kept in build/vmlogs)")
 	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): -only boots")
-	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,demo,hung,fleet)")
+	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,demo,echo,hung,fleet)")
 	flag.Parse()
 	c.warmup = 1
+	c.keys = *keys
+	c.quickFlag = c.quick
 	if c.quick {
 		c.n, c.warmup, c.hungN = 1, 0, 1
+		if !flagSet("keys") {
+			c.keys = 10
+		}
 	}
 	if *fleet == "" {
 		*fleet = "1,2,4"
@@ -97,7 +107,7 @@ func parseFlags() config {
 		}
 		c.quick = c.quick || !c.parts["build"] && !c.parts["debian"] && !c.parts["mem"]
 	case c.quick:
-		for _, p := range []string{"boots", "demo", "hung", "fleet"} {
+		for _, p := range []string{"boots", "demo", "echo", "hung", "fleet"} {
 			c.parts[p] = true
 		}
 	default:
@@ -106,6 +116,13 @@ func parseFlags() config {
 		}
 	}
 	return c
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // bench is one run: its configuration, what it measured so far, and the kernel and
@@ -142,7 +159,7 @@ func main() {
 	for _, p := range []struct {
 		name string
 		run  func()
-	}{{"boots", b.boots}, {"demo", b.demoRoots}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
+	}{{"boots", b.boots}, {"demo", b.demoRoots}, {"echo", b.keyEcho}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
 		if c.parts[p.name] {
 			p.run()
 		}
@@ -211,7 +228,7 @@ func (b *bench) images() error {
 		return fmt.Errorf("decompressing the ants image: %w", err)
 	}
 	b.r.Images = []image{a}
-	if b.parts["boots"] || b.parts["mem"] {
+	if b.parts["boots"] || b.parts["mem"] || b.parts["echo"] {
 		logf("building stock u-root (B) with build/bin/mkuimage")
 		bi, err := buildStock(work)
 		if err != nil {
@@ -304,7 +321,7 @@ func (b *bench) hungRoots() {
 			h.Err = err.Error()
 			b.fail("hung root %d: %v", i+1, err)
 		}
-		logf("hung root %d: escape %.0f ms, restart %.2f s %s", i+1, h.EscapeMS, h.RestartS, h.Err)
+		logf("hung root %d: escape %.0f ms, restart %.2f s, cold boot of the same root %.2f s %s", i+1, h.EscapeMS, h.RestartS, h.ColdS, h.Err)
 		b.r.Hung = append(b.r.Hung, h)
 	}
 }

@@ -152,6 +152,7 @@ func report(r *result) string {
 	p("| 9P root from diod: wall s to \"demo root: up\" (%d boots) | %s |\n", len(hb), stats(hb).format(2))
 	p("| hung root: Ctrl-] a to \"[ants: admin shell;\", ms | %s |\n", stats(he).format(0))
 	p("| hung root: rootctl restart (second diod) to \"demo root: up\", s | %s |\n", stats(hr).format(2))
+	p("%s", restartRows(r.Hung))
 	if r.Quick {
 		p("| build: make all from no image / after touching one .go file, s | not measured (QUICK=1) |\n\n")
 	} else if r.BuildErr != "" {
@@ -161,6 +162,7 @@ func report(r *result) string {
 	}
 
 	p("%s", fleetTable(r.Fleet))
+	p("%s", echoTable(r.Echo))
 
 	// Goals from the issue: shown, never asserted.
 	p("| goal | measured | |\n|---|---|---|\n")
@@ -191,8 +193,43 @@ func report(r *result) string {
 	goal("PID 1 RSS < 16 MiB", fmt.Sprintf("%.1f MiB", ra.Med), ra.Med < 16, ra.N > 0)
 	es := stats(he)
 	goal("escape key to admin prompt < 0.3 s, root hung", fmt.Sprintf("%.0f ms", es.Med), es.Med < 300, es.N > 0)
+	rr := stats(restartRatios(r.Hung))
+	goal(fmt.Sprintf("restart of a hung root ≤ %.2f× a cold boot of the same root", restartGoal),
+		fmt.Sprintf("%.2f (restart %.2f s, cold boot %.2f s, medians)", rr.Med, stats(hr).Med, stats(coldBoots(r.Hung)).Med), rr.Med <= restartGoal, rr.N > 0)
+	var floor echoRun
+	for _, e := range r.Echo {
+		if e.Key == "floor" {
+			floor = e
+		}
+	}
+	for _, k := range []struct{ key, name string }{{"admin", "admin shell"}, {"root", "root console through the mux"}} {
+		name := fmt.Sprintf("key echo, %s ≤ %.1f× the floor (median)", k.name, echoGoal)
+		var e echoRun
+		for _, x := range r.Echo {
+			if x.Key == k.key {
+				e = x
+			}
+		}
+		med, _, met, ok := echoVerdict(e, floor)
+		got := "not measured"
+		if ok {
+			got = fmt.Sprintf("%.2f ms vs %.2f ms (%.2f)", stats(e.MS).Med, stats(floor.MS).Med, med)
+		}
+		goal(name, got, met, ok)
+	}
 	p("\nTotal run: %.0f s.\n", r.Seconds)
 	return w.String()
+}
+
+// coldBoots are the cold boots of the hung-root runs that measured one.
+func coldBoots(hs []hung) []float64 {
+	var xs []float64
+	for _, h := range hs {
+		if h.Err == "" && h.ColdS > 0 {
+			xs = append(xs, h.ColdS)
+		}
+	}
+	return xs
 }
 
 // fleetTable shows the fleet runs (N guests at once from one NFS export), and the

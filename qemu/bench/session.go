@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,9 @@ func (s *session) start(o qvm.Options) (*qvm.VM, error) {
 		name += "-" + o.Name
 	}
 	o.LogFile = filepath.Join("build/vmlogs", name+".log")
-	if s.verbose {
+	if s.verbose && o.Console != nil {
+		o.Console = io.MultiWriter(o.Console, os.Stderr)
+	} else if s.verbose {
 		o.Console = os.Stderr
 	}
 	vm, err := qvm.Start(o)
