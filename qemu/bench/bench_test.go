@@ -185,3 +185,22 @@ func TestPicture(t *testing.T) {
 		t.Errorf("no boots: no error")
 	}
 }
+
+func TestDriversReport(t *testing.T) {
+	if driversReport(&result{}) != "" {
+		t.Errorf("a table without a drivers run")
+	}
+	r := &result{
+		Images: []image{{Key: "A", Compressed: 12 << 20, Raw: 24 << 20}, {Key: "A-", Compressed: 10 << 20, Raw: 20 << 20}},
+		Drivers: []driversRun{
+			{Image: "A", Round: 1, Wall: 6, Guest: 4.4}, {Image: "A-", Round: 1, Wall: 5, Guest: 4.0},
+			{Image: "A", Round: 2, Wall: 6, Guest: 4.4}, {Image: "A-", Round: 2, Err: "timed out"},
+		},
+	}
+	s := driversReport(r)
+	for _, w := range []string{"| compressed image | 12.0 MiB | 10.0 MiB | 1.20× (+2.0 MiB) |", "(1 pairs)", "1.100", "0.40"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("drivers table has no %q:\n%s", w, s)
+		}
+	}
+}

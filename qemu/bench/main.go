@@ -41,6 +41,7 @@ type result struct {
 	Hung       []hung           `json:"hung_root"`
 	Echo       []echoRun        `json:"key_echo,omitempty"`
 	Fleet      []fleetRun       `json:"fleet,omitempty"`
+	Drivers    []driversRun     `json:"drivers,omitempty"`     // issue 13: A against A- (QEMU's modules only)
 	MinMem     map[string]int   `json:"min_mem_mib,omitempty"` // 0: none in range
 	MemTrials  map[string][]int `json:"mem_trials,omitempty"`  // +m reached, -m did not
 	BuildClean float64          `json:"build_clean_s,omitempty"`
@@ -61,7 +62,7 @@ type config struct {
 }
 
 // allParts are the bench's parts, in the order they run.
-var allParts = []string{"build", "boots", "debian", "demo", "echo", "hung", "fleet", "mem"}
+var allParts = []string{"build", "boots", "drivers", "debian", "demo", "echo", "hung", "fleet", "mem"}
 
 func parseFlags() config {
 	var c config
@@ -159,7 +160,7 @@ func main() {
 	for _, p := range []struct {
 		name string
 		run  func()
-	}{{"boots", b.boots}, {"demo", b.demoRoots}, {"echo", b.keyEcho}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
+	}{{"boots", b.boots}, {"drivers", b.drivers}, {"demo", b.demoRoots}, {"echo", b.keyEcho}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
 		if c.parts[p.name] {
 			p.run()
 		}

@@ -162,6 +162,7 @@ func report(r *result) string {
 	}
 
 	p("%s", fleetTable(r.Fleet))
+	p("%s", driversReport(r))
 	p("%s", echoTable(r.Echo))
 
 	// Goals from the issue: shown, never asserted.
