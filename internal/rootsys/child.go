@@ -234,8 +234,8 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 // the child dials the server itself and mounts over that connection
 // (trans=fd,rfdno=N,wfdno=N: the kernel's 9P client is the same, only the socket
 // is ours), then hands a copy of it to PID 1. Should that fail anywhere, the
-// kernel dials (trans=tcp), as without a Transport. A root with a cache
-// (rootflags=cache=loose, fscache, mmap) is mounted as before, by the kernel: when
+// kernel dials (trans=tcp), as without a Transport. A root with a data cache
+// (rootflags=cache=loose, fscache) is mounted as before, by the kernel: when
 // its connection is cut under dirty pages, Debian's 6.1 kernel BUGs in fscache as
 // the superblock goes (fs/fscache/cookie.c:989, seen in TestPowerOffHungNinePRoot)
 // and the oops leaves locks held that hang sync; and its writeback is safest on
@@ -243,7 +243,7 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 // abandoned when it hangs, as before.
 func mountNineP(s Source, ip string, port int, target, data string, log func(string)) error {
 	cache := optionValue(data, "cache")
-	if s.Transport > 0 && optionValue(data, "trans") == "tcp" && (cache == "" || cache == "none") {
+	if s.Transport > 0 && optionValue(data, "trans") == "tcp" && (cache == "" || cache == "none" || cache == "mmap") {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), 10*time.Second)
 		if err == nil {
 			f, ferr := c.(*net.TCPConn).File()

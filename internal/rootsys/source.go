@@ -146,7 +146,7 @@ func FromVars(get func(string) string) (Source, error) {
 		if s.Aname != "" {
 			opts = append(opts, "aname="+s.Aname)
 		}
-		s.Data = strings.Join(append(opts, data...), ",")
+		s.Data = strings.Join(append(append(opts, ninePCache(data)...), data...), ",")
 	case root == "/dev/nfs" || strings.HasPrefix(root, "nfs:") || strings.HasPrefix(root, "nfs4:"):
 		if err := s.nfs(root, get("nfsroot"), get("ip"), data); err != nil {
 			return s, err
@@ -158,7 +158,7 @@ func FromVars(get func(string) string) (Source, error) {
 		}
 		s.Kind, s.Spec, s.FSType = VirtFS, tag, "9p"
 		opts := []string{"trans=virtio", "version=9p2000.L", "msize=512000", "access=client"}
-		s.Data = strings.Join(append(opts, data...), ",")
+		s.Data = strings.Join(append(append(opts, ninePCache(data)...), data...), ",")
 	default:
 		if !strings.HasPrefix(root, "/dev/") && !strings.Contains(root, "=") {
 			return s, fmt.Errorf("root=%q: want /dev/NAME, LABEL=, UUID=, PARTUUID=, PARTLABEL=, 9p, nfs:SERVER:/PATH, nfs4:SERVER:/PATH or virtfs:TAG", root)
@@ -167,6 +167,23 @@ func FromVars(get func(string) string) (Source, error) {
 		s.Data = strings.Join(data, ",")
 	}
 	return s, s.overlay(get("ants.overlay"))
+}
+
+// ninePCache is a 9P root's cache mode unless rootflags= names one: cache=mmap,
+// which keeps the pages of mapped files (executables, libraries) in the page cache
+// and caches nothing else, as cache=none does. Every exec over 9P with no cache
+// reads its program again page by page: the demo root's rcS took 8.7 s from its
+// init's start to "up" over diod, 1.9 s with cache=mmap (measured
+// 2026-12-01; docs/performance.md). cache=loose is about as fast here but caches
+// metadata and data too, and a hung root with dirty pages in fscache BUGs Debian's
+// 6.1 kernel when its connection is cut (escape.md).
+func ninePCache(rootflags []string) []string {
+	for _, o := range rootflags {
+		if strings.HasPrefix(o, "cache=") {
+			return nil
+		}
+	}
+	return []string{"cache=mmap"}
 }
 
 // nfs reads an NFS root: dracut's root=nfs:SERVER:/PATH[:OPTIONS] and
