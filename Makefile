@@ -33,10 +33,12 @@ $(KERNEL_DIR)/vmlinuz: | deps
 $(BUILD)/vmlinuz: $(KERNEL)
 	cp $(KERNEL) $@
 
+# The image is built by initramfs/main.go through mkuimage's Go API; the mkuimage
+# binary is only for the bench's stock u-root image (qemu/bench/images.go).
 $(BUILD)/bin/mkuimage: go.mod go.sum
 	$(GO) build -o $@ github.com/u-root/mkuimage/cmd/mkuimage
 
-$(INITRAMFS): $(SOURCES) $(BUILD)/bin/mkuimage $(BUILD)/vmlinuz
+$(INITRAMFS): $(SOURCES) $(BUILD)/vmlinuz
 	$(GO) run ./initramfs -kernel $(KERNEL_DIR) $(if $(MODULES),-modules $(MODULES)) -compress $(COMPRESS) -o $@
 
 # The demo root: a small root system from Debian's busybox-static, on an ext4 disk
@@ -110,7 +112,7 @@ fuzzboot: all testdeps
 # harness cannot rot). V=1: the machines' consoles on stderr as they come (-v; a
 # failed boot's console always stays in build/vmlogs/bench-*.log).
 BENCH_N ?= 5
-bench: all testdeps
+bench: all $(BUILD)/bin/mkuimage testdeps
 	$(GO) run ./qemu/bench -n $(BENCH_N) $(if $(filter 1,$(QUICK)),-quick) $(if $(filter 1,$(V)),-v)
 
 test: check unit vmtest

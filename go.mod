@@ -7,7 +7,10 @@ require (
 	github.com/insomniacslk/dhcp v0.0.0-20231206064809-8c70d406f6d2
 	github.com/klauspost/compress v1.18.0
 	github.com/pkg/sftp v1.13.9
+	github.com/u-root/gobusybox/src v0.0.0-20250101170133-2e884e4509c7
+	github.com/u-root/mkuimage v0.0.0-20250905073043-9a40452f5d3b
 	github.com/u-root/u-root v0.16.0
+	github.com/u-root/uio v0.0.0-20240224005618-d2acac8f3701
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5
 	golang.org/x/crypto v0.57.0
@@ -53,9 +56,6 @@ require (
 	github.com/sahilm/fuzzy v0.1.0 // indirect
 	github.com/therootcompany/xz v1.0.1 // indirect
 	github.com/u-root/cpuid v0.0.1-0.20250320140348-cc5fe81d966c // indirect
-	github.com/u-root/gobusybox/src v0.0.0-20250101170133-2e884e4509c7 // indirect
-	github.com/u-root/mkuimage v0.0.0-20250905073043-9a40452f5d3b // indirect
-	github.com/u-root/uio v0.0.0-20240224005618-d2acac8f3701 // indirect
 	github.com/ulikunitz/xz v0.5.15 // indirect
 	golang.org/x/exp v0.0.0-20250305212735-054e65f0b394 // indirect
 	golang.org/x/exp/typeparams v0.0.0-20231108232855-2478ac86f678 // indirect
@@ -68,14 +68,13 @@ require (
 	pack.ag/tftp v1.0.1-0.20181129014014-07909dfbde3c // indirect
 )
 
-// Tools: the programs the build runs (mkuimage; staticcheck for make check) and the
-// u-root commands of initramfs/commands.txt, which mkuimage compiles into the busybox
+// Tools: the programs the build runs (staticcheck for make check; mkuimage for the
+// bench's stock u-root image) and the u-root commands of initramfs/commands.txt,
+// which mkuimage's Go API (imported by initramfs/main.go, so a direct require above
+// with gobusybox, the library it builds the busybox with) compiles into the busybox
 // binary (and u-root's init and gosh, for the stock image make bench compares ants
 // with). A tool directive keeps each package and its dependencies in the module graph
 // for `go mod tidy`; a test in initramfs/ keeps this list and commands.txt in step.
-// gobusybox's src/pkg/bb, the library mkuimage builds the busybox with, is no main
-// package and so cannot be a tool: mkuimage imports it, which pins its module (the
-// require of github.com/u-root/gobusybox/src above) as long as mkuimage is a tool.
 tool (
 	github.com/u-root/mkuimage/cmd/mkuimage
 	github.com/u-root/u-root/cmds/core/base64

@@ -1,7 +1,8 @@
 // Command initramfs builds the ants image: one gobusybox binary (ants' commands and
-// u-root's, through mkuimage), the skeleton (ramfs-skel/), the boot scripts
-// (bootscripts/ -> /lib/boot) and the kernel modules of modules.txt with their
-// dependencies, compressed for the kernel to unpack.
+// u-root's, through mkuimage's Go API), the admin program (cmds/admin), the
+// skeleton (ramfs-skel/), the boot scripts (bootscripts/ -> /lib/boot) and the
+// kernel modules of modules.txt with their dependencies, compressed for the kernel
+// to unpack.
 //
 //	go run ./initramfs -kernel build/kernel -o build/initramfs.cpio
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,9 @@ import (
 	"github.com/ants/ants/internal/kmod"
 	"github.com/ants/ants/internal/listfile"
 	"github.com/klauspost/compress/zstd"
+	"github.com/u-root/gobusybox/src/pkg/golang"
+	"github.com/u-root/mkuimage/uimage"
+	"github.com/u-root/uio/llog"
 )
 
 func main() {
@@ -36,7 +41,6 @@ func run(args []string) error {
 	out := fs.String("o", "build/initramfs.cpio", "output `file`")
 	compress := fs.String("compress", "zstd", "zstd, gzip or none")
 	work := fs.String("work", "build/work", "scratch `DIR`")
-	mkuimage := fs.String("mkuimage", "build/bin/mkuimage", "mkuimage `binary`")
 	cmdList := fs.String("commands", "initramfs/commands.txt", "commands of the busybox binary")
 	modList := fs.String("modlist", "initramfs/modules.txt", "kernel modules to carry")
 	if err := fs.Parse(args); err != nil {
@@ -70,25 +74,21 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	raw := filepath.Join(*work, "image.cpio")
-	margs := []string{"-format=cpio", "-o", raw, "-initcmd=/bbin/init", "-defaultsh=/bbin/antsh", "-skip-ldd"}
+	var files []string // host:archive
 	for _, l := range links {
-		margs = append(margs, "-files", filepath.Join(*work, "admin", l)+":bbin/"+l)
+		files = append(files, filepath.Join(*work, "admin", l)+":bbin/"+l)
 	}
 	skel, err := os.ReadDir("ramfs-skel")
 	if err != nil {
-		return fmt.Errorf("reading the skeleton: %v", err)
+		return fmt.Errorf("reading the skeleton: %w", err)
 	}
 	for _, e := range skel {
-		margs = append(margs, "-files", "ramfs-skel/"+e.Name()+":"+e.Name())
+		files = append(files, "ramfs-skel/"+e.Name()+":"+e.Name())
 	}
-	margs = append(margs, "-files", "bootscripts:lib/boot", "-files", filepath.Join(root, "lib/modules")+":lib/modules")
-	margs = append(margs, cmds...)
-	cmd := exec.Command(*mkuimage, margs...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("mkuimage: %v", err)
+	files = append(files, "bootscripts:lib/boot", filepath.Join(root, "lib/modules")+":lib/modules")
+	raw := filepath.Join(*work, "image.cpio")
+	if err := buildImage(raw, cmds, files); err != nil {
+		return err
 	}
 	size, err := initrd.Compress(raw, *out, *compress)
 	if err != nil {
@@ -97,6 +97,48 @@ func run(args []string) error {
 	st, _ := os.Stat(raw)
 	fmt.Printf("initramfs: %s: %.1f MiB (%s of %.1f MiB) in %.1f s\n", *out, float64(size)/(1<<20), *compress, float64(st.Size())/(1<<20), time.Since(start).Seconds())
 	return os.Remove(raw)
+}
+
+// buildImage writes the uncompressed cpio raw with mkuimage's Go API (uimage), as
+// `mkuimage -format=cpio -skip-ldd -initcmd=/bbin/init -defaultsh=/bbin/antsh` did
+// when the builder ran that binary: the busybox binary of cmds (gobusybox), the
+// files ("host:archive"; a symlink stays a symlink; no ldd, everything is static),
+// u-root's base archive (the top directories, /dev/console, /etc/resolv.conf,
+// /etc/localtime) and the links /init -> bbin/init and bin/sh, bin/defaultsh ->
+// ../bbin/antsh. The busybox's generated sources go to a temporary directory
+// outside the tree, where `go vet ./...` and `go test ./...` would take them for
+// packages of ants.
+//
+// A call rather than a child process (docs/design.md, item 23): the build
+// environment is a value, not variables in a child's environment; a failure is an
+// error that wraps its cause (an unknown package, builder.ErrBusyboxFailed with
+// the go build output), not an exit status after the binary's log; and no binary
+// has to be built first. (The bench still builds build/bin/mkuimage, for its stock
+// u-root image.)
+func buildImage(raw string, cmds, files []string) error {
+	tmp, err := os.MkdirTemp("", "ants-uimage-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	log := &llog.Logger{Level: slog.LevelInfo, Sink: func(level slog.Level, format string, args ...any) {
+		fmt.Printf("initramfs: mkuimage: %v: %s\n", level, fmt.Sprintf(format, args...))
+	}}
+	env := golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH("amd64"))
+	err = uimage.Create(log,
+		uimage.WithReplaceEnv(env),
+		uimage.WithBaseArchive(uimage.DefaultRamfs()),
+		uimage.WithTempDir(tmp),
+		uimage.WithBusyboxCommands(cmds...),
+		uimage.WithFiles(files...),
+		uimage.WithSkipLDD(),
+		uimage.WithInit("/bbin/init"),
+		uimage.WithShell("/bbin/antsh"),
+		uimage.WithCPIOOutput(raw))
+	if err != nil {
+		return fmt.Errorf("mkuimage: %w", err)
+	}
+	return nil
 }
 
 // adminPkg is PID 1 and the admin shell; adminLinks are its names in /bbin.

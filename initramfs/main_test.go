@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ants/ants/internal/listfile"
+	"github.com/u-root/u-root/pkg/cpio"
 	"golang.org/x/mod/modfile"
 )
 
@@ -45,7 +48,7 @@ func TestCommandsAreTools(t *testing.T) {
 		}
 	}
 	others := map[string]bool{
-		"github.com/u-root/mkuimage/cmd/mkuimage": true, // builds the image
+		"github.com/u-root/mkuimage/cmd/mkuimage": true, // builds the bench's stock u-root image
 		"honnef.co/go/tools/cmd/staticcheck":      true, // make check
 		"github.com/u-root/u-root/cmds/core/init": true, // the bench's stock u-root image
 		"github.com/u-root/u-root/cmds/core/gosh": true,
@@ -117,5 +120,64 @@ func TestBuildAdmin(t *testing.T) {
 	out, err = exec.Command(filepath.Join(dir, "admin")).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "run it as init (PID 1) or antsh") {
 		t.Errorf("admin by its own name: %q, %v", out, err)
+	}
+}
+
+// TestBuildImage builds a small image through mkuimage's Go API as the builder
+// builds the real one: the busybox binary and a link for each command, the files
+// as given (a symlink stays one), u-root's base, /init and /bin/sh into /bbin. A
+// package that does not exist is an error that names it.
+func TestBuildImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a Go program")
+	}
+	dir := t.TempDir()
+	t.Chdir("..") // the builder runs from the top of the tree
+	os.WriteFile(filepath.Join(dir, "admin"), []byte("#!/bin/sh\n"), 0o755)
+	os.Symlink("admin", filepath.Join(dir, "init"))
+	raw := filepath.Join(dir, "image.cpio")
+	files := []string{dir + "/admin:bbin/admin", dir + "/init:bbin/init", "bootscripts:lib/boot"}
+	if err := buildImage(raw, []string{"github.com/ants/ants/cmds/halt"}, files); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range recs {
+		switch r.Mode & cpio.S_IFMT {
+		case cpio.S_IFREG:
+			got[r.Name] = "file"
+		case cpio.S_IFLNK:
+			b, _ := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+			got[r.Name] = "-> " + string(b)
+		case cpio.S_IFCHR:
+			got[r.Name] = fmt.Sprintf("char %d:%d", r.Rmajor, r.Rminor)
+		}
+	}
+	for name, want := range map[string]string{
+		"bbin/bb":                "file",
+		"bbin/halt":              "-> bb",
+		"bbin/admin":             "file",
+		"bbin/init":              "-> admin",
+		"init":                   "-> bbin/init",
+		"bin/sh":                 "-> ../bbin/antsh",
+		"dev/console":            "char 5:1",
+		"lib/boot/10-modules.sh": "file",
+	} {
+		if got[name] != want {
+			t.Errorf("%s: %q, want %q", name, got[name], want)
+		}
+	}
+
+	err = buildImage(filepath.Join(dir, "bad.cpio"), []string{"github.com/ants/ants/cmds/nosuch"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "cmds/nosuch") {
+		t.Errorf("an unknown package: %v; want an error that names it", err)
 	}
 }
