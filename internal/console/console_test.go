@@ -4,58 +4,24 @@ import (
 	"bytes"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ants/ants/internal/fakeio"
 	"golang.org/x/sys/unix"
 )
 
-// fakeMaster is a client stream: what the mux writes to it is kept in in; Emit
+// fakeMaster is a client stream: what the mux writes to it is kept (Got); Emit
 // makes the "program" print.
-type fakeMaster struct {
-	mu sync.Mutex
-	in bytes.Buffer
-	pr *io.PipeReader
-	pw *io.PipeWriter
-}
+type fakeMaster = fakeio.Stream
 
-func newFake() *fakeMaster {
-	f := &fakeMaster{}
-	f.pr, f.pw = io.Pipe()
-	return f
-}
-func (f *fakeMaster) Read(b []byte) (int, error) { return f.pr.Read(b) }
-func (f *fakeMaster) Write(b []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.in.Write(b)
-}
-func (f *fakeMaster) Close() error  { return f.pw.Close() }
-func (f *fakeMaster) Emit(s string) { f.pw.Write([]byte(s)) }
-func (f *fakeMaster) Got() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.in.String()
-}
+func newFake() *fakeMaster { return fakeio.NewStream() }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuf = fakeio.Buffer
 
 func waitFor(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
-		if f() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	fakeio.Eventually(t, what, f)
 }
 
 func TestParseEscape(t *testing.T) {

@@ -13,34 +13,13 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/fakeio"
 )
 
 // prog is a hub's program in tests: what is typed into it is kept; Emit prints.
-type prog struct {
-	mu sync.Mutex
-	in bytes.Buffer
-	pr *io.PipeReader
-	pw *io.PipeWriter
-}
+type prog = fakeio.Stream
 
-func newProg() *prog {
-	p := &prog{}
-	p.pr, p.pw = io.Pipe()
-	return p
-}
-func (p *prog) Read(b []byte) (int, error) { return p.pr.Read(b) }
-func (p *prog) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.in.Write(b)
-}
-func (p *prog) Close() error  { return p.pw.Close() }
-func (p *prog) Emit(s string) { p.pw.Write([]byte(s)) }
-func (p *prog) Got() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.in.String()
-}
+func newProg() *prog { return fakeio.NewStream() }
 
 // reg is a Registry over a real mux; New attaches a prog instead of starting one.
 type reg struct {
@@ -82,23 +61,11 @@ func (r *reg) prog(name string) *prog {
 	return r.progs[name]
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+type syncBuf = fakeio.Buffer
 
 func waitFor(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	for i := 0; i < 400; i++ {
-		if f() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	fakeio.Eventually(t, what, f)
 }
 
 // serve starts a server on a socket in a temporary directory, with the console's

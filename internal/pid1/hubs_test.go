@@ -9,20 +9,16 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/fakeio"
 	"golang.org/x/sys/unix"
 )
 
 // hubProg is a hub's program in tests: a stream the mux reads, and an exit the
 // test gives.
 type hubProg struct {
-	pr   *io.PipeReader
-	pw   *io.PipeWriter
+	*fakeio.Stream
 	exit chan unix.WaitStatus
 }
-
-func (p *hubProg) Read(b []byte) (int, error)  { return p.pr.Read(b) }
-func (p *hubProg) Write(b []byte) (int, error) { return len(b), nil }
-func (p *hubProg) Close() error                { return p.pw.Close() }
 
 type hubWorld struct {
 	mu      sync.Mutex
@@ -47,8 +43,7 @@ func newHubWorld(t *testing.T) (*hubs, *hubWorld) {
 				return nil, 0, w.fail
 			}
 			w.next++
-			p := &hubProg{exit: make(chan unix.WaitStatus, 1)}
-			p.pr, p.pw = io.Pipe()
+			p := &hubProg{Stream: fakeio.NewStream(), exit: make(chan unix.WaitStatus, 1)}
 			c.Attach(p)
 			w.progs[w.next] = p
 			w.started = append(w.started, strings.Join(append([]string{path}, args...), " "))

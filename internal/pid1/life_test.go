@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ants/ants/internal/fakeio"
 	"github.com/ants/ants/internal/rootsys"
 	"golang.org/x/sys/unix"
 )
@@ -172,13 +173,7 @@ func (l *logLines) has(s string) bool { return strings.Contains(l.String(), s) }
 
 func eventually(t *testing.T, what string, f func() bool) {
 	t.Helper()
-	for i := 0; i < 500; i++ {
-		if f() {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	fakeio.Eventually(t, what, f)
 }
 
 // newTestLife is a lifecycle over sys with short fixed waits and a clock the test

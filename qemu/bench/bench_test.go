@@ -97,18 +97,7 @@ func TestFloorImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(im.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]cpio.Record{}
-	for _, r := range recs {
-		got[filepath.Clean(r.Name)] = r
-	}
+	got := readCpio(t, im.Path)
 	if r, ok := got["init"]; !ok || r.Mode&0o111 == 0 || r.FileSize == 0 {
 		t.Errorf("no executable /init: %+v", r.Info)
 	}
@@ -203,4 +192,22 @@ func TestDriversReport(t *testing.T) {
 			t.Errorf("drivers table has no %q:\n%s", w, s)
 		}
 	}
+}
+
+// readCpio reads a newc archive's records by their cleaned names.
+func readCpio(t *testing.T, path string) map[string]cpio.Record {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]cpio.Record{}
+	for _, r := range recs {
+		got[filepath.Clean(r.Name)] = r
+	}
+	return got
 }

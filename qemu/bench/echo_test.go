@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -208,18 +207,7 @@ func TestFloorShellImage(t *testing.T) {
 	if err := buildFloorShell(tree, out); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]cpio.Record{}
-	for _, r := range recs {
-		got[filepath.Clean(r.Name)] = r
-	}
+	got := readCpio(t, out)
 	link := func(name string) string {
 		r := got[name]
 		if r.Mode&cpio.S_IFMT != cpio.S_IFLNK || r.ReaderAt == nil {
