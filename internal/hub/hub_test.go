@@ -68,9 +68,9 @@ func waitFor(t *testing.T, what string, f func() bool) {
 	fakeio.Eventually(t, what, f)
 }
 
-// serve starts a server on a socket in a temporary directory, with the console's
+// startHub starts a server on a socket in a temporary directory, with the console's
 // admin and root hubs.
-func serve(t *testing.T) (*reg, string, *prog, *prog, *syncBuf) {
+func startHub(t *testing.T) (*reg, string, *prog, *prog, *syncBuf) {
 	t.Helper()
 	out := &syncBuf{}
 	m := console.New([]io.Writer{out}, 0)
@@ -110,7 +110,7 @@ func run(t *testing.T, sock string, stdin io.Reader, args ...string) (int, strin
 }
 
 func TestListLogSend(t *testing.T) {
-	_, sock, admin, root, _ := serve(t)
+	_, sock, admin, root, _ := startHub(t)
 	root.Emit("root says hello\r\n")
 	st, out, errs := run(t, sock, nil)
 	if st != 0 || !strings.Contains(out, "NAME") || !strings.Contains(out, "admin") || !strings.Contains(out, "a *") {
@@ -129,7 +129,7 @@ func TestListLogSend(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	_, sock, _, _, _ := serve(t)
+	_, sock, _, _, _ := startHub(t)
 	for _, c := range []struct {
 		args   []string
 		status int
@@ -156,7 +156,7 @@ func TestErrors(t *testing.T) {
 
 // Raw requests: bad JSON, an unknown op, a line too long, no line in time.
 func TestServerRefusesBadRequests(t *testing.T) {
-	_, sock, _, _, _ := serve(t)
+	_, sock, _, _, _ := startHub(t)
 	for _, c := range []struct{ send, want string }{
 		{"nonsense\n", "not JSON"},
 		{`{"op":"frob"}` + "\n", `unknown request`},
@@ -177,7 +177,7 @@ func TestServerRefusesBadRequests(t *testing.T) {
 
 // hub new, then two clients attached at once: both see the output, both type.
 func TestNewAttachShare(t *testing.T) {
-	rg, sock, _, _, _ := serve(t)
+	rg, sock, _, _, _ := startHub(t)
 	if st, _, errs := run(t, sock, nil, "new", "work"); st != 0 {
 		t.Fatalf("new: %q", errs)
 	}

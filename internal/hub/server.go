@@ -3,13 +3,13 @@ package hub
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/serve"
 )
 
 // Registry is what the server needs of PID 1: its mux's hubs, and the starting
@@ -36,35 +36,18 @@ const (
 // Server answers hub requests. Each connection has a goroutine of its own; none
 // of them holds the mux's lock while it waits for a client.
 type Server struct {
-	Reg   Registry
-	Log   func(format string, args ...any)
-	conns chan struct{}
+	Reg Registry
+	Log func(format string, args ...any)
+	// Guard runs each connection's handler (PID 1's recover: a panic there must
+	// not end PID 1); nil runs it as it is.
+	Guard func(func())
 }
 
-// Serve accepts connections on l until it fails.
+// Serve accepts connections on l until it is closed.
 func (s *Server) Serve(l net.Listener) error {
-	s.conns = make(chan struct{}, MaxConns)
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
-		}
-		select {
-		case s.conns <- struct{}{}:
-			go func() {
-				defer func() { <-s.conns }()
-				s.Handle(c)
-			}()
-		default:
-			c.SetWriteDeadline(time.Now().Add(time.Second))
-			writeJSON(c, Reply{Error: fmt.Sprintf("%d hub clients are connected already; try again later", MaxConns)})
-			c.Close()
-		}
-	}
+	return serve.Limited(l, MaxConns, s.Guard, s.Handle, func(c net.Conn) {
+		writeJSON(c, Reply{Error: fmt.Sprintf("%d hub clients are connected already; try again later", MaxConns)})
+	})
 }
 
 // Handle serves one connection.

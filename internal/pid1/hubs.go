@@ -56,12 +56,8 @@ func (in *Init) serveHubs() {
 	}
 	os.Chmod(hub.Socket, 0o600)
 	h := newHubs(in)
-	s := &hub.Server{Reg: h, Log: in.log.Printf}
-	for {
-		err := s.Serve(l)
-		in.log.Printf("init: hubs: %v; serving again in 1 s", err)
-		time.Sleep(time.Second)
-	}
+	s := &hub.Server{Reg: h, Log: in.log.Printf, Guard: func(f func()) { in.safe("hub", f) }}
+	s.Serve(l)
 }
 
 func (h *hubs) Hubs() []console.HubInfo            { return h.mux.Hubs() }

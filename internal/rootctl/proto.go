@@ -1,6 +1,8 @@
 package rootctl
 
 import (
+	"github.com/ants/ants/internal/serve"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -161,34 +163,9 @@ func (s *Server) maxConns() int {
 // MaxConns at a time; a connection over that gets "error: busy" and is closed.
 func (s *Server) Serve(l net.Listener) {
 	max := s.maxConns()
-	slots := make(chan struct{}, max)
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		select {
-		case slots <- struct{}{}:
-			go func() {
-				defer func() { <-slots }()
-				if s.Guard != nil {
-					s.Guard(func() { s.ServeConn(c) })
-				} else {
-					s.ServeConn(c)
-				}
-			}()
-		default:
-			go func() {
-				defer c.Close()
-				c.SetWriteDeadline(time.Now().Add(s.timeout()))
-				fmt.Fprintf(c, "error: busy: %d requests already in progress; try again\n", max)
-			}()
-		}
-	}
+	serve.Limited(l, max, s.Guard, s.ServeConn, func(c net.Conn) {
+		fmt.Fprintf(c, "error: busy: %d requests already in progress; try again\n", max)
+	})
 }
 
 // ServeConn answers the one request of c and closes it.
