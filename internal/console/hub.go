@@ -180,6 +180,16 @@ func (c *Client) removed() bool {
 	return true
 }
 
+// User says whether hub new made the hub (hub kill may remove it).
+func (c *Client) User() bool { return c.user }
+
+// Watched says whether a viewer is attached from elsewhere.
+func (c *Client) Watched() bool {
+	c.mux.mu.Lock()
+	defer c.mux.mu.Unlock()
+	return len(c.viewers) > 0
+}
+
 // HubInfo describes a hub for `hub` (list).
 type HubInfo struct {
 	Name    string    `json:"name"`

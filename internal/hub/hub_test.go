@@ -46,10 +46,8 @@ func (r *reg) Kill(name string) error {
 	if c == nil {
 		return errors.New("no hub " + name)
 	}
-	for _, h := range r.Hubs() {
-		if h.Name == name && !h.User {
-			return errors.New("hub " + name + " is the console's own")
-		}
+	if !c.User() {
+		return errors.New("hub " + name + " is the console's own")
 	}
 	r.Remove(c)
 	return nil

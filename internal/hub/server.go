@@ -130,7 +130,7 @@ func (s *Server) attach(c net.Conn, br *bufio.Reader, req Request) {
 		// The console shows the shell this came from, and no one watches that
 		// shell from elsewhere: the console itself moves to the hub (its escape
 		// key comes back), rather than a client nested in a client.
-		if s.Reg.Focused() == from && len(viewersOf(s.Reg, from.Hub)) == 0 {
+		if s.Reg.Focused() == from && !from.Watched() {
 			s.Reg.Focus(h)
 			writeJSON(c, Reply{Focused: true})
 			return
@@ -171,15 +171,6 @@ func (s *Server) attach(c net.Conn, br *bufio.Reader, req Request) {
 	}()
 	<-v.Done()
 	s.logf("hub %s: %s detached", h.Hub, who)
-}
-
-func viewersOf(r Registry, name string) []string {
-	for _, h := range r.Hubs() {
-		if h.Name == name {
-			return h.Viewers
-		}
-	}
-	return nil
 }
 
 // cutOff writes a viewer's output to its connection, and closes the connection

@@ -109,7 +109,7 @@ func (h *hubs) Kill(name string) error {
 	if c == nil {
 		return fmt.Errorf("no hub %s; hub lists them", name)
 	}
-	if !isUserHub(h.mux, c) {
+	if !c.User() {
 		return fmt.Errorf("hub %s is the console's own; it stays (for the root: rootctl stop)", name)
 	}
 	h.mu.Lock()
@@ -132,15 +132,6 @@ func (h *hubs) Kill(name string) error {
 		h.refocus()
 	}
 	return nil
-}
-
-func isUserHub(m *console.Mux, c *console.Client) bool {
-	for _, i := range m.Hubs() {
-		if i.Name == c.Hub {
-			return i.User
-		}
-	}
-	return false
 }
 
 // lookPath finds a program in the children's PATH (PID 1's own environment is
