@@ -41,6 +41,9 @@ func Test9PRoot(t *testing.T) {
 	vm.Line("")
 	vm.Expect(`demo# `, cmdTimeout)
 	contains(t, "second root", vm.Run("cat /etc/hostname", p, cmdTimeout), "second")
+	// Its options, as the root sees them: over the child's own connection
+	// (trans=fd, which PID 1 can break) with the programs' pages cached.
+	contains(t, "9P options", vm.Run("grep ' / 9p ' /proc/mounts", p, cmdTimeout), "trans=fd", ",mmap,") // the kernel shows cache=mmap as "mmap"
 }
 
 // TestVentiAskedAgain: venti=ask; an answer where no 9P server answers gets a
