@@ -159,7 +159,7 @@ func TestVGAKeyboard(t *testing.T) {
 	vm.Expect(`\* a admin shell`, cmdTimeout)
 	// The pty has the VGA console's size (80x25 in text mode), not 80x24.
 	q.typeKeys("stty\r")
-	m := vm.Expect(`rows:(\d+) cols:(\d+)`, cmdTimeout)
+	m := vm.Expect(`rows:(\d+) cols:(\d+) `, cmdTimeout) // the space: the whole number
 	if m[1] != "25" || m[2] != "80" {
 		t.Errorf("admin shell's pty: rows %s cols %s, want the VGA console's 25x80", m[1], m[2])
 	}
