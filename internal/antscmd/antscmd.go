@@ -28,6 +28,7 @@ import (
 	"github.com/ants/ants/internal/ask"
 	"github.com/ants/ants/internal/boot"
 	"github.com/ants/ants/internal/bootvar"
+	"github.com/ants/ants/internal/hub"
 	"github.com/ants/ants/internal/klog"
 	"github.com/ants/ants/internal/rootctl"
 	"github.com/ants/ants/internal/sshd"
@@ -48,6 +49,7 @@ type Paths struct {
 	ModulesDir string // the image's modules: RELEASE/
 	Sysfs      string // where the kernel shows its devices
 	ResolvConf string // where ants net writes the DNS servers it learnt
+	HubSocket  string // PID 1's hub socket: ask takes the console there first; "" for none
 }
 
 // Default are the paths of the admin namespace.
@@ -64,6 +66,7 @@ var Default = Paths{
 	ModulesDir: "/lib/modules",
 	Sysfs:      "/sys",
 	ResolvConf: "/etc/resolv.conf",
+	HubSocket:  hub.Socket,
 }
 
 const usage = `usage:
@@ -273,6 +276,9 @@ func (p Paths) askCmd(names []string, in io.Reader, out io.Writer) error {
 			}
 		}
 	}
+	if len(names) > 0 {
+		p.takeConsole(in)
+	}
 	a := &ask.Asker{In: in, Out: out, Shell: func() error { return p.runShell(in, out) }}
 	for _, n := range names {
 		if strings.ContainsAny(n, "/\x00") || n == "" {
@@ -381,4 +387,22 @@ func (p Paths) bootCmd(stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// takeConsole makes sure a question will be seen: the boot scripts run behind the
+// admin prompt when the boot has nothing to ask (PID 1's promptFirst), so before
+// asking, their terminal takes the console (hub.OpFocus). From any other terminal
+// PID 1 does nothing, and without PID 1 (no socket) there is nothing to do.
+func (p Paths) takeConsole(in io.Reader) {
+	if p.HubSocket == "" {
+		return
+	}
+	f, ok := in.(*os.File)
+	if !ok {
+		f = os.Stdin
+	}
+	if _, err := os.Stat(p.HubSocket); err != nil {
+		return
+	}
+	(&hub.Client{Socket: p.HubSocket}).TakeConsole(f)
 }

@@ -72,8 +72,14 @@ type Client struct {
 	spoke   chan struct{}      // closed at the first output of the attached stream
 	hubState
 	// hadFocus: the attached program has had the console since it was attached, so
-	// someone may have typed into it.
+	// someone may have typed into it; used: someone at the console typed into it
+	// or chose it with the escape key (Used).
 	hadFocus bool
+	used     bool
+	// through: its lines reach the consoles without the focus (above.go); partial
+	// is its line not yet ended.
+	through bool
+	partial []byte
 }
 
 // Mux is the console multiplexer.
@@ -190,6 +196,7 @@ func (c *Client) Attach(master io.ReadWriteCloser) {
 	c.master = master
 	c.spoke = spoke
 	c.hadFocus = c.mux.focus == c
+	c.used = false
 	c.mux.mu.Unlock()
 	if old != nil {
 		old.Close()
@@ -317,6 +324,10 @@ func (m *Mux) output(c *Client, b []byte) {
 	m.mu.Lock()
 	c.record(b)
 	if m.focus != c {
+		if c.through {
+			m.throughLocked(c, b) // above.go
+			return
+		}
 		c.unseen += len(b)
 		m.mu.Unlock()
 		return
@@ -360,6 +371,7 @@ func (m *Mux) Focus(c *Client) {
 	}
 	pending = append([]byte(nil), pending...)
 	c.unseen = 0
+	c.partial = nil // a through client's unended line: in pending
 	outs := m.outs
 	m.mu.Unlock()
 	msg := fmt.Sprintf("\r\n[ants: %s; %s ? for help]\r\n", c.Name, KeyName(m.escape))
@@ -469,6 +481,9 @@ func (m *Mux) command(c byte) {
 			m.Notice("no console on %q; %s", string(rune(c)), m.Help())
 			return
 		}
+		m.mu.Lock()
+		target.used = true
+		m.mu.Unlock()
 		m.Focus(target)
 	}
 }
@@ -482,6 +497,7 @@ func (m *Mux) send(b []byte) {
 	var w io.Writer
 	if c != nil {
 		w = c.master
+		c.used = true
 	}
 	m.mu.Unlock()
 	if w != nil {

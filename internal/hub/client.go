@@ -203,16 +203,29 @@ func who() string {
 	return fmt.Sprintf("pid%d", os.Getpid())
 }
 
+// ttyOf returns the device number of f when it is a terminal (a character
+// device), else 0.
+func ttyOf(f *os.File) uint64 {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
+		return st.Rdev
+	}
+	return 0
+}
+
+// TakeConsole gives the console to the hub whose pty is tty (the boot scripts'
+// only; see OpFocus) and says whether the console shows it now.
+func (c *Client) TakeConsole(tty *os.File) (bool, error) {
+	rep, err := c.ask(Request{Op: OpFocus, TTY: ttyOf(tty)})
+	return rep.Focused, err
+}
+
 func (c *Client) attach(name string, esc byte) int {
 	stdin := c.Stdin
 	if stdin == nil {
 		stdin = os.Stdin
 	}
-	var tty uint64
-	var st unix.Stat_t
-	if unix.Fstat(int(stdin.Fd()), &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR {
-		tty = st.Rdev
-	}
+	tty := ttyOf(stdin)
 	conn, br, rep, err := c.exchange(Request{Op: OpAttach, Name: name, TTY: tty, Who: who()})
 	if err != nil {
 		return c.fail("attach", err)

@@ -260,3 +260,42 @@ func TestCleanWho(t *testing.T) {
 		t.Errorf("cleanWho: %q", got)
 	}
 }
+
+// TestTakeConsole: ants ask, run by the boot scripts behind the admin prompt,
+// takes the console for their terminal; from any other terminal (the admin shell,
+// a hub, no terminal) it does nothing.
+func TestTakeConsole(t *testing.T) {
+	rg, sock, _, _, _ := startHub(t)
+	boot := rg.Client("boot scripts", 'b')
+	bootTTY, err := boot.NewPTY()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer bootTTY.Close()
+	other := rg.Client("admin shell", 'a')
+	otherTTY, err := other.NewPTY()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherTTY.Close()
+	devnull, _ := os.Open(os.DevNull)
+	defer devnull.Close()
+	c := &Client{Socket: sock}
+	for _, f := range []*os.File{otherTTY, devnull} {
+		if ok, err := c.TakeConsole(f); ok || err != nil {
+			t.Errorf("TakeConsole(%s) = %v, %v; want false, nil", f.Name(), ok, err)
+		}
+		if rg.Focused() != other {
+			t.Fatalf("TakeConsole(%s) moved the console to %v", f.Name(), rg.Focused().Name)
+		}
+	}
+	if ok, err := c.TakeConsole(bootTTY); !ok || err != nil {
+		t.Errorf("TakeConsole(boot's pty) = %v, %v; want true, nil", ok, err)
+	}
+	if rg.Focused() != boot {
+		t.Errorf("the console shows %q, not the boot scripts", rg.Focused().Name)
+	}
+	if ok, _ := c.TakeConsole(bootTTY); !ok {
+		t.Error("a second TakeConsole: not focused")
+	}
+}

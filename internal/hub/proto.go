@@ -19,6 +19,9 @@ import (
 // Socket is PID 1's hub socket (mode 0600, in the admin namespace's /run).
 const Socket = "/run/ants/hub.sock"
 
+// BootHub is the hub of the boot scripts (PID 1's client "boot scripts").
+const BootHub = "boot"
+
 // MaxRequest bounds a request line.
 const MaxRequest = 64 << 10
 
@@ -30,6 +33,10 @@ const (
 	OpAttach = "attach"
 	OpNew    = "new"
 	OpKill   = "kill"
+	// OpFocus: the boot scripts' terminal (TTY) takes the console, before
+	// `ants ask` asks on it while they run behind the admin prompt. From any
+	// other terminal it does nothing (Focused false).
+	OpFocus = "focus"
 )
 
 // Request is the line a client sends.
@@ -38,8 +45,8 @@ type Request struct {
 	Name string   `json:"name,omitempty"`
 	Text string   `json:"text,omitempty"` // send: typed as it is
 	Argv []string `json:"argv,omitempty"` // new: the program; none for the admin shell
-	// attach: the client's terminal (its stdin's device number), so that an
-	// attach from the console's own admin shell moves the console instead of
+	// attach, focus: the client's terminal (its stdin's device number), so that
+	// an attach from the console's own admin shell moves the console instead of
 	// nesting; and who attaches, for the list.
 	TTY uint64 `json:"tty,omitempty"`
 	Who string `json:"who,omitempty"`
@@ -50,7 +57,8 @@ type Reply struct {
 	Error string            `json:"error,omitempty"`
 	Hubs  []console.HubInfo `json:"hubs,omitempty"`
 	Log   []byte            `json:"log,omitempty"`
-	// Focused: the attach came from the console, which shows the hub now.
+	// Focused: the attach came from the console, which shows the hub now; for
+	// focus, the console shows the terminal's hub.
 	Focused bool `json:"focused,omitempty"`
 }
 

@@ -93,6 +93,17 @@ func (s *Server) do(req Request) Reply {
 		}
 		s.logf("hub %s started: %s", req.Name, describeArgv(req.Argv))
 		return Reply{}
+	case OpFocus:
+		// Only the boot scripts' own terminal: a shell elsewhere (a hub, ssh)
+		// running ants ask must not take the console from whoever uses it.
+		from := s.Reg.ByTTY(req.TTY)
+		if req.TTY == 0 || from == nil || from.Hub != BootHub {
+			return Reply{}
+		}
+		if s.Reg.Focused() != from {
+			s.Reg.Focus(from)
+		}
+		return Reply{Focused: true}
 	case OpKill:
 		if err := s.Reg.Kill(req.Name); err != nil {
 			return Reply{Error: err.Error()}
