@@ -15,7 +15,7 @@ import (
 )
 
 // DefaultNamespace is newns's namespace file when -n is not given (if it exists).
-var DefaultNamespace = "/lib/namespace"
+const DefaultNamespace = "/lib/namespace"
 
 const newnsUsage = `usage: newns [-v] [-n FILE] [CMD [ARG ...]]
   run CMD (default $SHELL, else /bin/sh) in a new mount namespace, a copy of this
@@ -26,15 +26,21 @@ const newnsUsage = `usage: newns [-v] [-n FILE] [CMD [ARG ...]]
 
 // NewnsMain is the newns command.
 func NewnsMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return newnsMain(DefaultNamespace, args, stdin, stdout, stderr)
+}
+
+// newnsMain is newns with defaultNS as the namespace file when -n is not given.
+func newnsMain(defaultNS string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f, err := getopt(args, "vh", "n", false)
 	if err != nil || f.set['h'] {
 		return usage(stderr, "newns", newnsUsage, err)
 	}
 	file := f.val['n']
 	if !f.set['n'] {
-		if _, err := os.Stat(DefaultNamespace); err == nil {
-			file = DefaultNamespace
+		if _, err := os.Stat(defaultNS); err == nil {
+			file = defaultNS
 		}
+
 	}
 	var ops []nsfile.Op
 	if file != "" {

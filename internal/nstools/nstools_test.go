@@ -293,10 +293,16 @@ func TestNewns(t *testing.T) {
 	if st != 1 || out != "" || !strings.Contains(e, "newns: line 1: bind /nope $D/bin: no such file or directory") {
 		t.Errorf("newns with a failing file: %d %q %q", st, out, e)
 	}
-	DefaultNamespace = filepath.Join(d, "none")
-	if st, out, _ := call("newns", "", "echo", "x"); st != 0 || out != "x\n" {
-		t.Errorf("newns without a file: %d %q", st, out)
+	var o, eb bytes.Buffer
+	if st := newnsMain(filepath.Join(d, "none"), []string{"echo", "x"}, strings.NewReader(""), &o, &eb); st != 0 || o.String() != "x\n" {
+		t.Errorf("newns without a file: %d %q %q", st, o.String(), eb.String())
 	}
+	os.WriteFile(ns, []byte("cd $D/bin\n"), 0o644)
+	o.Reset()
+	if st := newnsMain(ns, []string{"pwd"}, strings.NewReader(""), &o, &eb); st != 0 || o.String() != d+"/bin\n" {
+		t.Errorf("newns with the default file: %d %q %q", st, o.String(), eb.String())
+	}
+
 }
 
 func TestCpns(t *testing.T) {

@@ -42,7 +42,7 @@ func (in *Init) watchPowerButton() {
 	loadModules(in, "evdev", "button")
 	watched := map[string]bool{}
 	for i := 0; i < 30; i++ {
-		for _, dev := range powerButtons("/sys") {
+		for _, dev := range powerButtons(in.sys.Sysfs) {
 			if watched[dev] {
 				continue
 			}
@@ -55,21 +55,21 @@ func (in *Init) watchPowerButton() {
 		if len(watched) > 0 {
 			return
 		}
-		time.Sleep(2 * time.Second)
+		in.sys.Sleep(2 * time.Second)
 	}
 }
 
 // readPowerButton opens /dev/input/DEV (waiting a little for devtmpfs) and sends
 // PID 1 SIGUSR2 at each press.
 func (in *Init) readPowerButton(dev string) {
-	path := "/dev/input/" + dev
+	path := in.sys.Dev + "/input/" + dev
 	var f *os.File
 	var err error
 	for i := 0; i < 50; i++ {
 		if f, err = os.Open(path); err == nil {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		in.sys.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
 		in.log.Printf("init: power button: %v", err)
@@ -79,7 +79,7 @@ func (in *Init) readPowerButton(dev string) {
 	in.log.Printf("power button on %s: pressing it powers off in order", path)
 	err = pressEvents(f, func() {
 		in.log.Printf("power button pressed: powering off")
-		unix.Kill(1, unix.SIGUSR2)
+		in.sys.Kill(1, unix.SIGUSR2)
 	})
 	in.log.Printf("init: power button %s: %v", path, err)
 }
@@ -122,7 +122,8 @@ func powerButtons(sysfs string) []string {
 // loadModules loads modules of the image (with their dependencies) for PID 1's
 // own needs; a module built in or already loaded is no error.
 func loadModules(in *Init, names ...string) {
-	ix, err := kmod.LoadIndex(filepath.Join("/lib/modules", release()))
+	ix, err := kmod.LoadIndex(filepath.Join(in.sys.Modules, release()))
+
 	if err != nil {
 		in.log.Printf("init: modules: %v", err)
 		return

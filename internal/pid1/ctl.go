@@ -13,13 +13,14 @@ import (
 // serveCtl answers rootctl on the control socket; the wire protocol and its
 // bounds are internal/rootctl's, what the requests do is ctlHandler's.
 func (in *Init) serveCtl() {
-	os.Remove(rootctl.Socket)
-	l, err := net.Listen("unix", rootctl.Socket)
+	sock := in.sys.CtlSocket
+	os.Remove(sock)
+	l, err := net.Listen("unix", sock)
 	if err != nil {
-		in.log.Printf("init: control socket %s: %v; rootctl will not work", rootctl.Socket, err)
+		in.log.Printf("init: control socket %s: %v; rootctl will not work", sock, err)
 		return
 	}
-	os.Chmod(rootctl.Socket, 0o600)
+	os.Chmod(sock, 0o600)
 	s := &rootctl.Server{
 		Handler: ctlHandler{in},
 		Guard:   func(f func()) { in.safe("rootctl", f) },
@@ -39,13 +40,14 @@ func (h ctlHandler) Stop() error { return h.in.stopRoot(0) }
 // Start starts the root from /env with vars on top, and writes vars to /env
 // once they name a root.
 func (h ctlHandler) Start(vars map[string]string) (string, error) {
-	src, err := rootsys.FromVars(rootVars(vars))
+	src, err := rootsys.FromVars(h.in.rootVars(vars))
 	if err != nil {
 		return "", err
 	}
 	for k, v := range vars {
-		bootvar.WriteVar(EnvDir, k, v)
+		bootvar.WriteVar(h.in.sys.Env, k, v)
 	}
+
 	pid, err := h.in.startRoot(src, true)
 	if err != nil {
 		return "", err

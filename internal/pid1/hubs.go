@@ -37,7 +37,7 @@ func newHubs(in *Init) *hubs {
 		start: func(c *console.Client, path string, args ...string) (<-chan unix.WaitStatus, int, error) {
 			return in.startWith(c, nil, path, args...)
 		},
-		kill:      func(pid int, sig unix.Signal) { unix.Kill(pid, sig) },
+		kill:      func(pid int, sig unix.Signal) { in.sys.Kill(pid, sig) },
 		refocus:   in.focusAdmin,
 		killAfter: 2 * time.Second,
 	}
@@ -48,13 +48,15 @@ func (in *Init) serveHubs() {
 	if in.mux == nil {
 		return
 	}
-	os.Remove(hub.Socket)
-	l, err := net.Listen("unix", hub.Socket)
+	sock := in.sys.HubSocket
+	os.Remove(sock)
+	l, err := net.Listen("unix", sock)
 	if err != nil {
 		in.log.Printf("init: hubs: %v", err)
 		return
 	}
-	os.Chmod(hub.Socket, 0o600)
+	os.Chmod(sock, 0o600)
+
 	h := newHubs(in)
 	s := &hub.Server{Reg: h, Log: in.log.Printf, Guard: func(f func()) { in.safe("hub", f) }}
 	s.Serve(l)

@@ -21,6 +21,8 @@ type Life struct {
 	Sys LifeSys
 	Log func(format string, args ...any)
 	Now func() time.Time
+	// Sleep is the watchdog's pause between rounds.
+	Sleep func(time.Duration)
 	// Fixed waits of the stop, once SIGKILL is sent: for the namespace to end,
 	// for the abort helper, and after it. Tests shorten them.
 	AfterKill, AbortWait, AfterAbort time.Duration
@@ -102,7 +104,7 @@ const (
 
 // NewLife returns the lifecycle of a root not started yet.
 func NewLife(sys LifeSys, log func(string, ...any)) *Life {
-	return &Life{Sys: sys, Log: log, Now: time.Now, state: rootStopped, events: make(chan rootEvent, 4),
+	return &Life{Sys: sys, Log: log, Now: time.Now, Sleep: time.Sleep, state: rootStopped, events: make(chan rootEvent, 4),
 		AfterKill: time.Second, AbortWait: 2 * time.Second, AfterAbort: 500 * time.Millisecond, Poll: 100 * time.Millisecond}
 }
 
@@ -356,8 +358,9 @@ func (l *Life) Status() string {
 func (l *Life) Watch(interval, timeout time.Duration) {
 	var stuck <-chan unix.WaitStatus // a probe that did not answer, not reaped yet
 	for {
-		time.Sleep(interval)
+		l.Sleep(interval)
 		stuck = l.watchOnce(stuck, timeout)
+
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/klog"
+	"github.com/ants/ants/internal/mount"
 	"github.com/ants/ants/internal/power"
 	"github.com/ants/ants/internal/rootctl"
 	"golang.org/x/sys/unix"
@@ -50,6 +51,7 @@ type Init struct {
 	// the goroutine of Main (stage2, then superviseForever) touches these two.
 	shellDone   chan unix.WaitStatus
 	shellStarts int
+	promptFirst bool // the console went to the admin shell at its first prompt (promptfirst.go)
 	// bootDone is closed when the boot goroutine (scripts, root, watchdog) ends;
 	// nil when it never started.
 	bootDone chan struct{}
@@ -61,11 +63,14 @@ type Init struct {
 	// conq queues PID 1's log to the console /dev/console writes to; the mux
 	// writes to that console through it too, so that the two keep their order.
 	conq *console.Queue
+	// sys is the machine (sys.go): realSys in Main, fakes in tests.
+	sys *initSys
 }
 
 // Main is PID 1. It does not return.
 func Main() {
 	in := &Init{}
+	in.sys = realSys(in)
 	in.root = newLife(in)
 	// Signals first: as PID 1, SIGTERM/SIGINT/SIGHUP left to Go's defaults would end
 	// the process (and panic the kernel) before any handler exists.
@@ -156,6 +161,10 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	}
 	in.vars = vars
 	in.startMux(vars.Value("ants.escape"))
+	if in.mux != nil {
+		// PID 1's lines go above whatever prompt the console shows (console/above.go).
+		in.log.SetConsole(in.mux.LogWriter())
+	}
 	in.env = childEnv()
 	unix.Sethostname([]byte("ants"))
 	// The admin shell comes first: its prompt is there (Ctrl-] a) before anything
@@ -165,6 +174,10 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 		select {
 		case <-in.admin.Spoke():
 		case <-time.After(time.Second):
+		}
+		if in.promptFirst = promptFirst(vars); in.promptFirst { // promptfirst.go
+			in.boot.SetThrough(true)
+			in.mux.Focus(in.admin)
 		}
 	}
 	if err := vars.WriteEnv(EnvDir); err != nil {
@@ -201,6 +214,7 @@ func (in *Init) bootAndRoot(vars *bootvar.Set) {
 	}
 	if in.mux != nil {
 		in.boot.SetState(Describe(ws))
+		in.boot.SetThrough(false)
 	}
 	if in.powerDown.Load() {
 		return // the boot runner ended because the machine is going down
@@ -228,11 +242,13 @@ func (in *Init) startWatchdog(v string) {
 // setupCgroups mounts cgroup2 (nsdelegate: a root with its own cgroup namespace
 // manages its subtree) and hands the controllers down.
 func setupCgroups(in *Init) {
-	if err := cgroupMount.Do(); err != nil {
+	m := cgroupMount
+	m.Target = in.sys.Cgroup
+	if err := in.sys.Mount(m); err != nil {
 		in.log.Printf("init: %v", err)
 		return
 	}
-	os.WriteFile(cgroupRoot+"/cgroup.subtree_control", []byte("+cpu +io +memory +pids"), 0o644)
+	os.WriteFile(in.sys.Cgroup+"/cgroup.subtree_control", []byte("+cpu +io +memory +pids"), 0o644)
 }
 
 // superviseForever keeps an admin shell on the console and handles power signals,
@@ -263,6 +279,8 @@ func (in *Init) superviseForever() {
 	var last time.Time
 	for {
 		select {
+		case <-in.sys.Quit:
+			return
 		case <-booting:
 			booting = nil
 			if in.shellDone == nil {
@@ -271,10 +289,10 @@ func (in *Init) superviseForever() {
 			in.safe("focus", in.bootEnded)
 		case <-in.shellDone:
 			// A shell that dies at once, again and again, must not flood the console.
-			if time.Since(last) < time.Second {
-				time.Sleep(time.Second)
+			if in.sys.Now().Sub(last) < time.Second {
+				in.sys.Sleep(time.Second)
 			}
-			last = time.Now()
+			last = in.sys.Now()
 			in.safe("shell", in.startShell)
 		case ev := <-in.root.Events():
 			in.safe("root exit", func() { in.rootExited(ev) })
@@ -296,6 +314,7 @@ func (in *Init) superviseForever() {
 func (in *Init) bootEnded() {
 	if in.mux != nil && in.mux.Focused() != in.rootc {
 		in.focusAdmin()
+		in.freshPrompt()
 	}
 }
 
@@ -339,7 +358,7 @@ func (in *Init) startShell() {
 // is opened anew for every child: when a session leader that had it as controlling
 // terminal exits, the kernel hangs up every open file of it, PID 1's too.
 func (in *Init) openConsole() {
-	in.ttyName = console.KernelConsole()
+	in.ttyName = in.sys.kernelConsole()
 	f, err := in.openTTY()
 	if err != nil {
 		in.log.Printf("init: %v", err)
@@ -349,11 +368,11 @@ func (in *Init) openConsole() {
 }
 
 func (in *Init) openTTY() (*os.File, error) {
-	f, err := os.OpenFile("/dev/"+in.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+	f, err := in.sys.OpenTTY(in.ttyName)
 	if err != nil && in.ttyName != "console" {
 		in.log.Printf("init: open /dev/%s: %v; using /dev/console", in.ttyName, err)
 		in.ttyName = "console"
-		f, err = os.OpenFile("/dev/console", os.O_RDWR|unix.O_NOCTTY, 0)
+		f, err = in.sys.OpenTTY("console")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open the console: %v", err)
@@ -376,9 +395,9 @@ func (in *Init) startMux(escape string) {
 	var devs []console.Device
 	var ins []*os.File
 	var sizes []unix.Winsize
-	logTTY := console.KernelConsole()
-	for _, name := range console.KernelConsoles() {
-		f, err := console.OpenDevice(name)
+	logTTY := in.sys.kernelConsole()
+	for _, name := range in.sys.Consoles() {
+		f, err := in.sys.OpenConsole(name)
 		if err != nil {
 			in.log.Printf("init: console /dev/%s: %v", name, err)
 			if f == nil {
@@ -393,7 +412,7 @@ func (in *Init) startMux(escape string) {
 		devs = append(devs, console.Device{
 			Name: name,
 			Open: func() (io.ReadCloser, error) {
-				f, err := console.OpenDevice(name)
+				f, err := in.sys.OpenConsole(name)
 				if f == nil {
 					return nil, err
 				}
@@ -449,7 +468,7 @@ func (in *Init) startWith(c *console.Client, shape func(*exec.Cmd), path string,
 	var tty *os.File
 	var err error
 	if c != nil {
-		tty, err = c.NewPTY()
+		tty, err = in.sys.PTY(c)
 	} else {
 		tty, err = in.openTTY()
 	}
@@ -464,10 +483,11 @@ func (in *Init) startWith(c *console.Client, shape func(*exec.Cmd), path string,
 	if shape != nil {
 		shape(cmd)
 	}
-	ch, err := in.reaper.Start(cmd)
+	ch, err := in.sys.Start(cmd)
 	if err != nil {
 		return nil, 0, err
 	}
+
 	return ch, cmd.Process.Pid, nil
 }
 
@@ -503,32 +523,34 @@ func childEnv() []string {
 // goroutines that are left behind when their time is up; power-off comes anyway.
 func (in *Init) shutdown(a power.Action) {
 	in.powerDown.Store(true)
-	start := time.Now()
+	s := in.sys
+	start := s.Now()
 	if err := in.stopRoot(0); err != nil {
 		in.log.Printf("%s: %v", a.Verb, err)
 	}
 	in.log.Printf("%s: stopping all processes", a.Verb)
-	unix.Kill(-1, unix.SIGTERM)
-	if !waitFor(3*time.Second, func() bool { return !othersAlive() }) {
+	s.Kill(-1, unix.SIGTERM)
+	alone := func() bool { return !othersAlive(s.Proc) }
+	if !s.waitFor(3*time.Second, alone) {
 		in.log.Printf("%s: some processes ignored SIGTERM for 3 s; killing them", a.Verb)
-		unix.Kill(-1, unix.SIGKILL)
-		waitFor(time.Second, func() bool { return !othersAlive() })
+		s.Kill(-1, unix.SIGKILL)
+		s.waitFor(time.Second, alone)
 	}
-	synced := bounded(syncTimeout, unix.Sync)
+	synced := s.bounded(syncTimeout, s.Sync)
 	if !synced {
 		in.log.Printf("%s: sync did not end in %v: a file system cannot write (a hung network root?); going on", a.Verb, syncTimeout)
 	}
-	var n int
-	if !bounded(5*time.Second, func() { n = unmountAll() }) {
+	var n atomic.Int32 // read even when the unmounts are still going on
+	if !s.bounded(5*time.Second, func() { unmountAll(s.Proc, s.Unmount, &n) }) {
 		in.log.Printf("%s: unmounting did not end in 5 s; going on", a.Verb)
 	}
-	synced = bounded(2*time.Second, unix.Sync) && synced
+	synced = s.bounded(2*time.Second, s.Sync) && synced
 	done := "synced"
 	if !synced {
 		done = "not all synced"
 	}
-	in.log.Printf("%s: %s, %d file systems unmounted, %.1f s; goodbye", a.Verb, done, n, time.Since(start).Seconds())
-	if err := unix.Reboot(a.Cmd); err != nil {
+	in.log.Printf("%s: %s, %d file systems unmounted, %.1f s; goodbye", a.Verb, done, n.Load(), s.Now().Sub(start).Seconds())
+	if err := s.Reboot(a.Cmd); err != nil {
 		in.log.Printf("init: reboot(2): %v; the admin shell stays", err)
 	}
 }
@@ -536,42 +558,12 @@ func (in *Init) shutdown(a power.Action) {
 // syncTimeout bounds the sync of a shutdown.
 const syncTimeout = 10 * time.Second
 
-// bounded runs f and waits at most d for it; false if it did not end in time (it
-// goes on in the background).
-func bounded(d time.Duration, f func()) bool {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-		return true
-	case <-time.After(d):
-		return false
-	}
-}
-
-// waitFor polls cond every 50 ms for at most d.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // othersAlive reports whether any process but PID 1 and kernel threads is left.
 // It reads /proc/PID/stat, which the kernel answers without the process's memory
 // map: /proc/PID/cmdline takes its mmap lock, which a process stuck in a page
 // fault on a hung file system can hold for ever.
-func othersAlive() bool {
-	ents, err := os.ReadDir("/proc")
+func othersAlive(proc string) bool {
+	ents, err := os.ReadDir(proc)
 	if err != nil {
 		return false
 	}
@@ -580,7 +572,7 @@ func othersAlive() bool {
 		if pid == "1" || pid[0] < '0' || pid[0] > '9' {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		b, err := os.ReadFile(proc + "/" + pid + "/stat")
 		if err == nil && userProcess(string(b)) {
 			return true
 		}
@@ -604,25 +596,24 @@ func userProcess(stat string) bool {
 	return err == nil && flags&0x00200000 == 0
 }
 
-// unmountAll unmounts what it can, newest first, and returns how many went.
-func unmountAll() int {
-	mps, err := MountPoints()
+// unmountAll unmounts what it can of proc's self/mountinfo, newest first, and
+// counts in n how many went.
+func unmountAll(proc string, unmount func(string, int) error, n *atomic.Int32) {
+	mps, err := mount.Points(proc + "/self/mountinfo")
 	if err != nil {
-		return 0
+		return
 	}
-	n := 0
 	for i := len(mps) - 1; i >= 0; i-- {
 		switch mps[i] {
 		case "/", "/proc", "/sys", "/dev", "/dev/pts":
 			continue
 		}
-		if unix.Unmount(mps[i], 0) == nil {
-			n++
-		} else if unix.Unmount(mps[i], unix.MNT_DETACH) == nil {
-			n++
+		if unmount(mps[i], 0) == nil {
+			n.Add(1)
+		} else if unmount(mps[i], unix.MNT_DETACH) == nil {
+			n.Add(1)
 		}
 	}
-	return n
 }
 
 func cmdline() string {

@@ -151,12 +151,14 @@ func TestUserProcess(t *testing.T) {
 }
 
 func TestBounded(t *testing.T) {
-	if !bounded(time.Second, func() {}) {
+	s := realSys(nil)
+	if !s.bounded(time.Second, func() {}) {
 		t.Errorf("a call that returns at once was not done in time")
 	}
 	block := make(chan struct{})
 	defer close(block)
-	if bounded(10*time.Millisecond, func() { <-block }) {
+	if s.bounded(10*time.Millisecond, func() { <-block }) {
+
 		t.Errorf("a call that never returns was done in time")
 	}
 }

@@ -58,9 +58,9 @@ func newLife(in *Init) *Life {
 	return NewLife(newRootMachine(in), func(format string, args ...any) { in.log.Printf(format, args...) })
 }
 
-// rootVars reads the boot variables as they stand (/env), with overrides.
-func rootVars(over map[string]string) func(string) string {
-	env, _ := bootvar.ReadEnv(EnvDir)
+// envVars reads the boot variables of the directory dir, with overrides.
+func envVars(dir string, over map[string]string) func(string) string {
+	env, _ := bootvar.ReadEnv(dir)
 	return func(k string) string {
 		if v, ok := over[k]; ok {
 			return v
@@ -128,7 +128,7 @@ func (m *rootMachine) Start(src rootsys.Source, n int, focus bool) (*Child, erro
 			})
 		})
 	}
-	mntns, _ := os.Open(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	mntns, _ := os.Open(fmt.Sprintf("%s/%d/ns/mnt", in.sys.Proc, pid))
 	var once sync.Once
 	c := &Child{
 		Pid:   pid,
@@ -157,10 +157,10 @@ func (m *rootMachine) Start(src rootsys.Source, n int, focus bool) (*Child, erro
 	return c, nil
 }
 
-func (m *rootMachine) Kill(pid int, sig unix.Signal) { unix.Kill(pid, sig) }
+func (m *rootMachine) Kill(pid int, sig unix.Signal) { m.in.sys.Kill(pid, sig) }
 
 func (m *rootMachine) StopSignal(pid int) (unix.Signal, string, time.Duration) {
-	return stopSignal(pid)
+	return stopSignal(m.in.sys.Proc, pid)
 }
 
 // Probe runs the probe helper (helpers.go): a child that looks at the root's "/"
@@ -175,16 +175,16 @@ func (m *rootMachine) Probe(pid int) (<-chan unix.WaitStatus, func(), error) {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = n, n, n
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	ch, err := m.in.reaper.Start(cmd)
+	ch, err := m.in.sys.Start(cmd)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ch, func() { unix.Kill(cmd.Process.Pid, unix.SIGKILL) }, nil
+	return ch, func() { m.in.sys.Kill(cmd.Process.Pid, unix.SIGKILL) }, nil
 }
 
-func (m *rootMachine) Vars() func(string) string { return rootVars(nil) }
+func (m *rootMachine) Vars() func(string) string { return m.in.rootVars(nil) }
 
-func (m *rootMachine) Server() string { return currentServer() }
+func (m *rootMachine) Server() string { return currentServer(m.in.sys.RootServer) }
 
 func (m *rootMachine) RootFocused() bool {
 	return m.in.mux == nil || m.in.mux.Focused() == m.in.rootc
@@ -200,15 +200,15 @@ func (m *rootMachine) Hint() string {
 
 func (m *rootMachine) Record(pid int) {
 	if pid == 0 {
-		os.Remove(RootPidFile)
+		os.Remove(m.in.sys.RootPid)
 		return
 	}
-	os.WriteFile(RootPidFile, []byte(fmt.Sprintf("%d\n", pid)), 0o644)
+	os.WriteFile(m.in.sys.RootPid, []byte(fmt.Sprintf("%d\n", pid)), 0o644)
 }
 
 // currentServer is the server the running root came from (rootsys.ServerFile).
-func currentServer() string {
-	b, _ := os.ReadFile(rootsys.ServerFile)
+func currentServer(file string) string {
+	b, _ := os.ReadFile(file)
 	return strings.TrimSpace(string(b))
 }
 
@@ -225,13 +225,13 @@ func (in *Init) abortRootMounts(ns *os.File) <-chan struct{} {
 	if n := devNull(); n != nil {
 		cmd.Stdin = n
 	}
-	const abortLog = "/run/ants/root-abort.log"
+	abortLog := in.sys.AbortLog
 	f, err := os.Create(abortLog)
 	if err == nil {
 		cmd.Stdout, cmd.Stderr = f, f
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	ch, err := in.reaper.Start(cmd)
+	ch, err := in.sys.Start(cmd)
 	if f != nil {
 		f.Close()
 	}
@@ -254,10 +254,10 @@ func (in *Init) abortRootMounts(ns *os.File) <-chan struct{} {
 // rootExited applies the policy (decideExit) when the root's init ends by itself.
 func (in *Init) rootExited(ev rootEvent) {
 	in.log.Printf("root system: init %s after %s", Describe(ev.ws), ev.runFor.Round(time.Millisecond))
-	if b, err := os.ReadFile(rootsys.ErrFile); err == nil && len(b) > 0 {
+	if b, err := os.ReadFile(in.sys.RootErr); err == nil && len(b) > 0 {
 		in.log.Printf("root system: %s", strings.TrimSpace(string(b)))
 	}
-	act := decideExit(ev, rootVars(nil)("ants.onrootexit"), in.askAgain())
+	act := decideExit(ev, in.rootVars(nil)("ants.onrootexit"), in.askAgain())
 	for _, n := range act.notes {
 		in.log.Printf("%s", n)
 	}
@@ -295,7 +295,7 @@ func (in *Init) rootExited(ev rootEvent) {
 // askAgain names the root variables the boot set to "ask": from the record of
 // the variables PID 1 wrote (bootvar.RecordFile), else its own snapshot.
 func (in *Init) askAgain() []string {
-	if names, err := bootvar.AskedAtBoot(bootvar.RecordFile, "root", "venti"); err == nil {
+	if names, err := bootvar.AskedAtBoot(in.sys.Record, "root", "venti"); err == nil {
 		return names
 	}
 	var names []string
@@ -309,7 +309,7 @@ func (in *Init) askAgain() []string {
 
 // autoStartRoot starts the root if the variables name one.
 func (in *Init) autoStartRoot() {
-	src, err := rootsys.FromVars(rootVars(nil))
+	src, err := rootsys.FromVars(in.rootVars(nil))
 	if err != nil {
 		in.log.Printf("root system: %v; admin shell only", err)
 		return
@@ -318,8 +318,10 @@ func (in *Init) autoStartRoot() {
 		in.log.Printf("no root configured (root=, venti=): admin shell only")
 		return
 	}
-	// An admin who took the console during the boot scripts (Ctrl-] a) keeps it.
-	focus := in.mux == nil || in.mux.Focused() != in.admin
+	// The root's console takes the console, unless the admin shell has it and
+	// someone used it (Ctrl-] a during the boot scripts, or typed at the prompt
+	// promptFirst gave): that admin keeps it.
+	focus := in.mux == nil || in.mux.Focused() != in.admin || !in.admin.Used()
 	if _, err := in.startRoot(src, focus); err != nil {
 		in.log.Printf("root system: %v", err)
 	}
@@ -332,16 +334,16 @@ func (in *Init) autoStartRoot() {
 // root-N and a descriptor of root-N/init; -1 when cgroup2 is not there (the root
 // then shares PID 1's).
 func (in *Init) newCgroup(n int, src rootsys.Source) (string, int) {
-	dir := filepath.Join(cgroupRoot, fmt.Sprintf("root-%d", n))
+	dir := filepath.Join(in.sys.Cgroup, fmt.Sprintf("root-%d", n))
 	if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
 		in.log.Printf("root system: cgroup %s: %v; the root shares PID 1's cgroup, with no limits and no device filter", dir, err)
 		return "", -1
 	}
-	get := rootVars(nil)
-	lim, err := guard.ParseLimits(get("ants.rootmem"), get("ants.rootpids"), guard.ReadMachine("/proc"))
+	get := in.rootVars(nil)
+	lim, err := guard.ParseLimits(get("ants.rootmem"), get("ants.rootpids"), guard.ReadMachine(in.sys.Proc))
 	if err != nil {
 		in.log.Printf("root system: %v; using auto", err)
-		lim, _ = guard.ParseLimits("auto", "auto", guard.ReadMachine("/proc"))
+		lim, _ = guard.ParseLimits("auto", "auto", guard.ReadMachine(in.sys.Proc))
 	}
 	if err := lim.Write(dir); err != nil {
 		in.log.Printf("root system: %v", err)
@@ -434,8 +436,9 @@ func (m *rootMachine) hotplug(d guard.DevDir) {
 // "re-execute yourself"; systemd-nspawn sends the same), SIGTERM for the rest.
 // The name comes from /proc/PID/exe, which the kernel answers from memory,
 // without a lookup in the root's file system.
-func stopSignal(pid int) (unix.Signal, string, time.Duration) {
-	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+func stopSignal(proc string, pid int) (unix.Signal, string, time.Duration) {
+	exe, _ := os.Readlink(fmt.Sprintf("%s/%d/exe", proc, pid))
+
 	if strings.Contains(filepath.Base(exe), "systemd") {
 		// glibc's SIGRTMIN is the kernel's 32 + 2.
 		return unix.Signal(34 + 3), "SIGRTMIN+3", systemdGrace

@@ -35,7 +35,8 @@ func TestHelper(t *testing.T) {
 func TestCtlHandler(t *testing.T) {
 	sys := newFakeSys(t, obedient)
 	l, _, _ := newTestLife(sys)
-	h := ctlHandler{&Init{root: l}}
+	h := ctlHandler{&Init{root: l, sys: &initSys{sysPaths: sysPaths{Env: t.TempDir()}}}}
+
 	if s := h.Status(); !strings.Contains(s, "state: stopped") {
 		t.Errorf("status: %q", s)
 	}
@@ -62,19 +63,20 @@ func TestChildEnv(t *testing.T) {
 }
 
 func TestBoundedAndWaitFor(t *testing.T) {
-	if !bounded(time.Second, func() {}) {
+	s := realSys(nil)
+	if !s.bounded(time.Second, func() {}) {
 		t.Errorf("a quick function did not end in time")
 	}
 	block := make(chan struct{})
 	defer close(block)
-	if bounded(20*time.Millisecond, func() { <-block }) {
+	if s.bounded(20*time.Millisecond, func() { <-block }) {
 		t.Errorf("a blocked function ended")
 	}
 	n := 0
-	if !waitFor(time.Second, func() bool { n++; return n == 3 }) {
+	if !s.waitFor(time.Second, func() bool { n++; return n == 3 }) {
 		t.Errorf("waitFor gave up")
 	}
-	if waitFor(60*time.Millisecond, func() bool { return false }) {
+	if s.waitFor(60*time.Millisecond, func() bool { return false }) {
 		t.Errorf("waitFor of a false condition")
 	}
 }
