@@ -46,6 +46,7 @@ type Paths struct {
 	Cmdline    string // the kernel command line
 	Shell      string // the admin shell, for ask's "sh" and ants.break
 	AskedAll   string // marks that interactive=yes has asked for everything once
+	Answered   string // the variables answered on the console, a name a line: ants conf leaves them
 	ModulesDir string // the image's modules: RELEASE/
 	Sysfs      string // where the kernel shows its devices
 	ResolvConf string // where ants net writes the DNS servers it learnt
@@ -63,6 +64,7 @@ var Default = Paths{
 	Cmdline:    "/proc/cmdline",
 	Shell:      "/bbin/antsh",
 	AskedAll:   "/run/ants/asked-interactive",
+	Answered:   "/run/ants/answered",
 	ModulesDir: "/lib/modules",
 	Sysfs:      "/sys",
 	ResolvConf: "/etc/resolv.conf",
@@ -293,6 +295,7 @@ func (p Paths) askCmd(names []string, in io.Reader, out io.Writer) error {
 			return err
 		}
 		s.Set(n, v, bootvar.FromConsole)
+		p.answered(n)
 	}
 	return nil
 }
@@ -324,14 +327,17 @@ func (p Paths) conf(args []string, out io.Writer) error {
 	}
 	defer f.Close()
 	params, errs := bootvar.ParseConf(f, args[0])
-	// The command line wins: what it set at boot (the record says) is left.
+	// The command line wins: what it set at boot (the record says) is left; so
+	// does an answer on the console (this boot.conf's "ask" was answered already
+	// when 20-ask.sh ran: ants ask reads it too).
 	boot := p.boot()
+	answered := p.answeredNames()
 	// Apply on an empty set: a value refused by its check then leaves no trace,
 	// and /env keeps what it had.
 	s := &bootvar.Set{}
 	var kept []bootvar.Param
 	for _, prm := range params {
-		if !boot.HasSource(prm.Key, bootvar.FromCmdline) {
+		if !boot.HasSource(prm.Key, bootvar.FromCmdline) && !answered[prm.Key] {
 			kept = append(kept, prm)
 		}
 	}
@@ -405,4 +411,28 @@ func (p Paths) takeConsole(in io.Reader) {
 		return
 	}
 	(&hub.Client{Socket: p.HubSocket}).TakeConsole(f)
+}
+
+// answered notes that name got its value on the console (Paths.Answered).
+func (p Paths) answered(name string) {
+	if p.Answered == "" {
+		return
+	}
+	if f, err := os.OpenFile(p.Answered, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+		fmt.Fprintln(f, name)
+		f.Close()
+	}
+}
+
+// answeredNames are the variables answered on the console so far.
+func (p Paths) answeredNames() map[string]bool {
+	names := map[string]bool{}
+	if p.Answered == "" {
+		return names
+	}
+	b, _ := os.ReadFile(p.Answered)
+	for _, n := range strings.Fields(string(b)) {
+		names[n] = true
+	}
+	return names
 }

@@ -825,3 +825,33 @@ func TestBootchart(t *testing.T) {
 		t.Errorf("bootchart of another file: %d %q", st, errb.String())
 	}
 }
+
+// TestAskThenConfKeepsTheAnswer: the machine's boot.conf sets venti=ask; 20-ask.sh
+// asks (ants ask reads that boot.conf too), and 30-sysname.sh's ants conf of the
+// same file must not undo the answer, or venti would be asked twice.
+func TestAskThenConfKeepsTheAnswer(t *testing.T) {
+	t.Parallel()
+	p := setup(t)
+	p.Answered = filepath.Join(p.root, "answered")
+	host := filepath.Join(p.CfgDir, "host", "boot.conf")
+	write(t, host, "venti=ask\nants.watchdog=9\n")
+	write(t, filepath.Join(p.EnvDir, "sysname"), "host")
+	var out, errb bytes.Buffer
+	if st := p.Main([]string{"ask"}, strings.NewReader("clear\n"), &out, &errb); st != 0 || !strings.Contains(out.String(), "venti []: ") {
+		t.Fatalf("ask: %d %q %q", st, out.String(), errb.String())
+	}
+	out.Reset()
+	if st := p.Main([]string{"conf", host}, strings.NewReader(""), &out, &errb); st != 0 {
+		t.Fatalf("conf: %d %q %q", st, out.String(), errb.String())
+	}
+	if got := strings.TrimSpace(read(t, filepath.Join(p.EnvDir, "venti"))); got != "" {
+		t.Errorf("venti after conf: %q, want the answer (empty)", got)
+	}
+	if got := strings.TrimSpace(read(t, filepath.Join(p.EnvDir, "ants.watchdog"))); got != "9" {
+		t.Errorf("ants.watchdog after conf: %q, want 9 (not answered: conf sets it)", got)
+	}
+	out.Reset()
+	if st := p.Main([]string{"ask"}, strings.NewReader("tcp!x!1\n"), &out, &errb); st != 0 || out.String() != "" {
+		t.Errorf("ask again: %d %q: asked again", st, out.String())
+	}
+}
