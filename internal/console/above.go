@@ -64,14 +64,19 @@ func (m *Mux) Above(b []byte) {
 func (m *Mux) aboveLocked(b []byte) {
 	m.mu.Lock()
 	var tail []byte
-	if m.focus != nil {
-		tail = m.focus.unfinished()
+	atStart := true // the cursor is at a line's start
+	if f := m.focus; f != nil {
+		tail = f.unfinished()
+		atStart = len(f.backlog) == 0 || f.backlog[len(f.backlog)-1] == '\n'
 	}
 	outs := m.outs
 	m.mu.Unlock()
 	msg := make([]byte, 0, len(b)+len(tail)+8)
-	if tail != nil {
+	switch {
+	case tail != nil:
 		msg = append(msg, "\r\x1b[K"...) // the line's start, the line cleared
+	case !atStart:
+		msg = append(msg, "\r\n"...) // a line not to print again: below it
 	}
 	msg = append(msg, b...)
 	if b[len(b)-1] != '\n' {

@@ -28,7 +28,7 @@ func TestAboveRedrawsTheUnfinishedLine(t *testing.T) {
 		name  string
 		shell string // what the focused shell printed
 		log   string
-		want  string // on the console after the shell's output (not redrawn: not cleared either)
+		want  string // on the console after the shell's output (not to redraw: a new line)
 	}{
 		{"prompt", "ants% ", "[ 1.0] ants: up\r\n", "\r\x1b[K[ 1.0] ants: up\r\nants% "},
 		{"typing", "ants% echo hi", "x\r\n", "\r\x1b[Kx\r\nants% echo hi"},
@@ -36,10 +36,10 @@ func TestAboveRedrawsTheUnfinishedLine(t *testing.T) {
 		{"after a newline: nothing to clear", "out\r\n", "x\r\n", "x\r\n"},
 		{"a line without its newline gets one", "ants% ", "x", "\r\x1b[Kx\r\nants% "},
 		{"only the last line", "a\r\nb\r\nants% ", "x\r\n", "\r\x1b[Kx\r\nants% "},
-		{"full screen: left alone", "\x1b[2J\x1b[1;1Hmenu", "x\r\n", "x\r\n"},
-		{"cursor up: left alone", "ab\x1b[A", "x\r\n", "x\r\n"},
+		{"full screen: left alone", "\x1b[2J\x1b[1;1Hmenu", "x\r\n", "\r\nx\r\n"},
+		{"cursor up: left alone", "ab\x1b[A", "x\r\n", "\r\nx\r\n"},
 		{"erase in line is fine", "ants% ab\x1b[K", "x\r\n", "\r\x1b[Kx\r\nants% ab\x1b[K"},
-		{"too long: left alone", strings.Repeat("y", maxRedraw+1), "x\r\n", "x\r\n"},
+		{"too long: left alone", strings.Repeat("y", maxRedraw+1), "x\r\n", "\r\nx\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, out, a, _ := muxOf(t)
@@ -145,5 +145,15 @@ func TestUsed(t *testing.T) {
 	a.Attach(newFake()) // a new program: nobody used it yet
 	if a.Used() {
 		t.Fatal("use carried over to a new program")
+	}
+}
+
+func TestChosenAgainSaysSo(t *testing.T) {
+	m, out, a, _ := muxOf(t)
+	m.output(a, []byte("ants% ec"))
+	mark := len(out.String())
+	m.keys([]byte("\x1da"), false)
+	if got, want := since(out, mark), "\r\x1b[K[ants: admin shell; ^] ? for help]\r\nants% ec"; got != want {
+		t.Errorf("^] a on the focused admin shell: %q; want %q", got, want)
 	}
 }

@@ -339,17 +339,10 @@ func (m *Mux) output(c *Client, b []byte) {
 	}
 }
 
-// Notice writes a line of the mux's own on the consoles.
+// Notice writes a line of the mux's own on the consoles, above the focused
+// client's unfinished line (Above).
 func (m *Mux) Notice(format string, args ...any) {
-	msg := "\r\n[ants: " + fmt.Sprintf(format, args...) + "]\r\n"
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
-	m.mu.Lock()
-	outs := m.outs
-	m.mu.Unlock()
-	for _, w := range outs {
-		io.WriteString(w, msg)
-	}
+	m.Above([]byte("[ants: " + fmt.Sprintf(format, args...) + "]\r\n"))
 }
 
 // Focus gives c the console and shows what it printed while it had not.
@@ -483,7 +476,14 @@ func (m *Mux) command(c byte) {
 		}
 		m.mu.Lock()
 		target.used = true
+		already := m.focus == target
 		m.mu.Unlock()
+		if already {
+			// Chosen again (the prompt came first, the key was pressed anyway):
+			// the same notice, and the line it was on.
+			m.Notice("%s; %s ? for help", target.Name, KeyName(m.escape))
+			return
+		}
 		m.Focus(target)
 	}
 }
