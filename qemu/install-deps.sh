@@ -25,6 +25,8 @@ if [ "${1:-}" = test ]; then
 	[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need="$need busybox-static"
 	command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need="$need debootstrap"
 	command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || need="$need openssh-client"
+	# The bench's Debian image (D): Debian's own initramfs for the same kernel.
+	command -v mkinitramfs >/dev/null 2>&1 || [ -x /usr/sbin/mkinitramfs ] || need="$need initramfs-tools"
 fi
 [ -n "$need" ] || exit 0
 if [ "$(id -u)" != 0 ]; then

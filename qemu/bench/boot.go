@@ -108,12 +108,12 @@ func expectAll(vm *qvm.VM, timeout time.Duration, res ...string) ([]string, erro
 	return m, nil
 }
 
-// bootA boots the ants image with no root. Its end point is the admin prompt as
-// early as a user can have it: Ctrl-] a typed as soon as the console shows the boot
-// banner (the documented way to the admin shell at any time), then "ants% " on the
-// console. guest s is /proc/uptime typed at that prompt, less the host time since it
-// appeared, as for B. The boot scripts go on meanwhile; when they are done (the
-// prompt a user gets without any key) is recorded too, from /run/ants/boot.log.
+// bootA boots the ants image with no root. Its end point is the admin prompt with
+// no key pressed: with nothing to ask and no root the console goes to the admin
+// shell at its first prompt (PID 1's promptFirst), "ants% " after the focus notice.
+// guest s is /proc/uptime typed at that prompt, less the host time since it
+// appeared, as for B. The boot scripts go on behind the prompt; when they are done
+// is recorded too (PID 1's "no root configured" line), and boot.log.
 func bootA(s *session, kernel, initrd string, mem int, measure bool, timeout time.Duration) (boot, error) {
 	b := boot{Image: "A", MemMiB: mem}
 	start := time.Now()
@@ -126,12 +126,6 @@ func bootA(s *session, kernel, initrd string, mem int, measure bool, timeout tim
 		return b, err
 	}
 	b.AntsInit = atof(m[1])
-	if _, err := vm.Expect(`\[ants: boot scripts; `, timeout); err != nil {
-		return b, err
-	}
-	if err := vm.Type(escape + "a"); err != nil {
-		return b, err
-	}
 	if _, err := expectAll(vm, timeout, `\[ants: admin shell;`, antsPrompt); err != nil {
 		return b, err
 	}
@@ -144,7 +138,8 @@ func bootA(s *session, kernel, initrd string, mem int, measure bool, timeout tim
 		return b, err
 	}
 	b.Guest2 = b.Guest
-	// PID 1 logs its own lines on the console whatever has the focus.
+	// PID 1 logs its own lines on the console whatever has the focus (above the
+	// prompt). The bench's commands wait for the boot scripts: they would compete.
 	if m, err = vm.Expect(reStamp+`ants: no root configured`, timeout); err != nil {
 		return b, err
 	}

@@ -3,7 +3,9 @@
 // size beside Debian's initramfs-tools image, memory, and for ants the demo root,
 // the escape key under a hung root and rootctl restart beside a cold boot of the same
 // root, one key's echo over the serial line in each shell against its floor, N guests
-// at once from one NFS export (the fleet); with the build times.
+// at once from one NFS export (the fleet), and Debian with systemd from one disk
+// booted by ants and by Debian's own initramfs-tools image (debboot); with the
+// build times.
 // `make bench` runs it; `make bench QUICK=1` is the short check that `make test`
 // runs. See docs/performance.md.
 //
@@ -41,9 +43,10 @@ type result struct {
 	Hung       []hung           `json:"hung_root"`
 	Echo       []echoRun        `json:"key_echo,omitempty"`
 	Fleet      []fleetRun       `json:"fleet,omitempty"`
-	Drivers    []driversRun     `json:"drivers,omitempty"`     // issue 13: A against A- (QEMU's modules only)
-	MinMem     map[string]int   `json:"min_mem_mib,omitempty"` // 0: none in range
-	MemTrials  map[string][]int `json:"mem_trials,omitempty"`  // +m reached, -m did not
+	Drivers    []driversRun     `json:"drivers,omitempty"`        // issue 13: A against A- (QEMU's modules only)
+	DebBoot    []debRun         `json:"debian_systemd,omitempty"` // issue 15, goal 6: A against D, Debian with systemd
+	MinMem     map[string]int   `json:"min_mem_mib,omitempty"`    // 0: none in range
+	MemTrials  map[string][]int `json:"mem_trials,omitempty"`     // +m reached, -m did not
 	BuildClean float64          `json:"build_clean_s,omitempty"`
 	BuildIncr  float64          `json:"build_incremental_s,omitempty"`
 	BuildErr   string           `json:"build_error,omitempty"`
@@ -58,22 +61,22 @@ type config struct {
 	keys             int  // keys typed per shell for the key echo row
 	quickFlag        bool // -quick (or QUICK=1) itself; quick is also set by -only
 	fleet            []int
-	parts            map[string]bool // the parts to run: build, boots, debian, demo, echo, hung, fleet, mem
+	parts            map[string]bool // the parts to run: build, boots, drivers, debian, debboot, demo, echo, hung, fleet, mem
 }
 
 // allParts are the bench's parts, in the order they run.
-var allParts = []string{"build", "boots", "drivers", "debian", "demo", "echo", "hung", "fleet", "mem"}
+var allParts = []string{"build", "boots", "drivers", "debian", "debboot", "demo", "echo", "hung", "fleet", "mem"}
 
 func parseFlags() config {
 	var c config
-	flag.BoolVar(&c.quick, "quick", os.Getenv("QUICK") == "1", "N=1, no warm-up, memory bisection, Debian image or build timing; the fleet with 1 and 2 guests ($QUICK=1)")
+	flag.BoolVar(&c.quick, "quick", os.Getenv("QUICK") == "1", "N=1, no warm-up, memory bisection or build timing, Debian's image only for debboot's one pair; the fleet with 1 and 2 guests ($QUICK=1)")
 	flag.IntVar(&c.n, "n", 5, "boots of each image (after one warm-up)")
 	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario, each with a cold boot of the same root (1 with -quick)")
 	keys := flag.Int("keys", 50, "keys typed in each shell for the key echo row (10 with -quick)")
 	fleet := flag.String("fleet", "", "guests booted at once from one NFS export, a run per count (default 1,2,4; 1,2 with -quick; 0: none)")
 	flag.BoolVar(&c.verbose, "v", false, "the machines' consoles on stderr as they come (the steps always are; a failed boot's console is kept in build/vmlogs)")
 	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): -only boots")
-	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,demo,echo,hung,fleet)")
+	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,debboot,demo,echo,hung,fleet)")
 	flag.Parse()
 	c.warmup = 1
 	c.keys = *keys
@@ -108,7 +111,8 @@ func parseFlags() config {
 		}
 		c.quick = c.quick || !c.parts["build"] && !c.parts["debian"] && !c.parts["mem"]
 	case c.quick:
-		for _, p := range []string{"boots", "demo", "echo", "hung", "fleet"} {
+		// debboot: one pair, no 9P boot (about 1.5 minutes with building D).
+		for _, p := range []string{"boots", "debboot", "demo", "echo", "hung", "fleet"} {
 			c.parts[p] = true
 		}
 	default:
@@ -160,7 +164,7 @@ func main() {
 	for _, p := range []struct {
 		name string
 		run  func()
-	}{{"boots", b.boots}, {"drivers", b.drivers}, {"demo", b.demoRoots}, {"echo", b.keyEcho}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
+	}{{"boots", b.boots}, {"drivers", b.drivers}, {"debboot", b.debBoot}, {"demo", b.demoRoots}, {"echo", b.keyEcho}, {"hung", b.hungRoots}, {"fleet", b.fleets}, {"mem", b.minMem}} {
 		if c.parts[p.name] {
 			p.run()
 		}
@@ -241,7 +245,8 @@ func (b *bench) images() error {
 		}
 		b.r.Images = append(b.r.Images, bi, c)
 	}
-	if !b.parts["debian"] {
+	// D is also booted by the debboot part.
+	if !b.parts["debian"] && !b.parts["debboot"] {
 		b.r.DebianErr = "not built with QUICK=1 or -only"
 	} else {
 		logf("building Debian's initramfs-tools image for %s", release)

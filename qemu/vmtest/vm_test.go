@@ -41,6 +41,23 @@ func boot(t *testing.T, o qvm.Options, files ...qvm.File) *qvmtest.VM {
 
 func prompt(name string) string { return `\n` + name + `% ` }
 
+// bootDone waits for the end of a boot with no root, which runs behind the admin
+// prompt: PID 1's "admin shell only" line, wherever it fell among the output the
+// test has matched already. Then a fresh prompt.
+func bootDone(t *testing.T, vm *qvmtest.VM) {
+	t.Helper()
+	deadline := time.Now().Add(bootTimeout)
+	for !strings.Contains(vm.Output(), "admin shell only") {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v the boot scripts are not done; console:\n%s", bootTimeout, vm.Output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	vm.Line("echo booted$((40+2))")
+	vm.Expect(`booted42\r?\n`, cmdTimeout)
+	vm.Expect(`% `, cmdTimeout)
+}
+
 func contains(t *testing.T, what, out string, wants ...string) {
 	t.Helper()
 	for _, w := range wants {
@@ -57,10 +74,21 @@ func TestAdminShell(t *testing.T) {
 	t.Parallel()
 	vm := boot(t, qvm.Options{MemMiB: 128})
 	vm.Expect(`admin shell on ttyS0`, bootTimeout)
+	// The prompt first: with no root and nothing to ask, the console goes to the
+	// admin shell at its first prompt, no key pressed, and the boot scripts run
+	// behind it (their lines above the prompt).
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
 	vm.Expect(prompt("ants"), cmdTimeout)
+	if strings.Contains(vm.Output(), "boot scripts done") {
+		t.Errorf("the admin prompt came after the boot scripts:\n%s", vm.Output())
+	}
 	p := `ants% `
 
 	contains(t, "echo", vm.Run("echo $((6*7))", p, cmdTimeout), "42")
+	bootDone(t, vm)
+	if !strings.Contains(vm.Output(), "ran /lib/boot/50-nsfs.sh") {
+		t.Errorf("the boot scripts' lines did not reach the console behind the prompt")
+	}
 	mounts := vm.Run("cat /proc/mounts", p, cmdTimeout)
 	// The image's busybox and modules stay on the initramfs, bound read-only.
 	if !strings.Contains(mounts, "\nants / tmpfs ") || strings.Count(mounts, "\nrootfs ") != 2 ||
@@ -111,6 +139,24 @@ func TestAskSysname(t *testing.T) {
 	vm.Expect(prompt("gnot"), cmdTimeout)
 	contains(t, "env", vm.Run("cat /env/sysname; hostname", "gnot% ", cmdTimeout), "gnot\r\ngnot")
 	contains(t, "ants env", vm.Run("ants env", "gnot% ", cmdTimeout), "sysname=gnot", "venti=tcp!10.0.2.2!5640")
+}
+
+// TestAskLaterTakesTheConsole: a boot with nothing to ask gives the console to the
+// admin prompt first; when a question comes up all the same (the machine's own
+// boot.conf sets venti=ask), the boot scripts take the console for it, and the
+// admin shell gets it back when they are done, with the machine's name.
+func TestAskLaterTakesTheConsole(t *testing.T) {
+	t.Parallel()
+	vm := boot(t, qvm.Options{Append: "sysname=later ip=none"},
+		qvm.File{Path: "cfg/later/boot.conf", Content: "venti=ask\n"})
+	vm.Expect(`\[ants: admin shell;`, bootTimeout)
+	vm.Expect(`\[ants: boot scripts; `, bootTimeout)
+	vm.Expect(`venti \[\]: `, cmdTimeout)
+	vm.Line("clear")
+	vm.Expect(`admin shell only`, bootTimeout)
+	vm.Expect(`\[ants: admin shell;`, cmdTimeout)
+	vm.Line("")
+	contains(t, "after the question", vm.Run("echo $((6*7)); cat /env/venti", prompt("later"), cmdTimeout), "42")
 }
 
 // TestAskVenti: venti=ask refuses a bad dial string with the reason, opens a shell
