@@ -17,12 +17,17 @@ import (
 )
 
 // dhcpFirstTry is the wait for an answer to the first DHCP message; the
-// client doubles it on every retransmission until the overall timeout.
-const dhcpFirstTry = time.Second
+// client doubles it on every retransmission until the overall timeout. A
+// server on the LAN answers in milliseconds, and the first DISCOVER after a
+// link comes up is often lost (QEMU's e1000 drops it; a veth peer without
+// carrier yet does): 250 ms, not RFC 2131's 4 s or the 1 s before, so that a
+// lost first message costs a quarter second of the boot. A slow server (a
+// relay) still answers: a late OFFER carries the same xid and is taken.
+const dhcpFirstTry = 250 * time.Millisecond
 
 // DHCPv4 is the default Net.DHCP: a DHCPv4 discover/offer/request/ack
 // exchange on link, through a raw socket (the link needs no address), with
-// retransmissions (1 s, 2 s, 4 s, ...) until timeout (DefaultDHCPTimeout
+// retransmissions (after 0.25 s, 0.5 s, 1 s, ...) until timeout (DefaultDHCPTimeout
 // if <= 0) or ctx ends. It uses the calling thread's network namespace.
 // The lease is not renewed. Nothing in it waits for the kernel's CRNG: the
 // transaction id comes from xidSource (see exchange).

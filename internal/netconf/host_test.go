@@ -441,7 +441,7 @@ func TestHostDHCP(t *testing.T) {
 	// The real DHCPv4 client, on the locked thread in ns1. Now and then a
 	// run takes 1 s: the peer's first OFFER is dropped on nc1 (its tx_dropped
 	// counter goes up) because nc1 got carrier only when Up brought nc0 up,
-	// and the client retransmits after dhcpFirstTry.
+	// and the client retransmits after dhcpFirstTry (250 ms).
 	n := &Net{Handle: tn.h1, Log: log.logf}
 	c, err := Parse("dhcp")
 	if err != nil {

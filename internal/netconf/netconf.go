@@ -330,7 +330,10 @@ func (n *Net) dhcp(ctx context.Context, h *netlink.Handle, c Config) (Result, er
 
 	for _, l := range up {
 		name := l.Attrs().Name
+		waitStart := time.Now()
+		waited := false
 		for logged := false; !hasCarrier(h, l.Attrs().Index); logged = true {
+			waited = true
 			if !time.Now().Before(carrierDeadline) {
 				break
 			}
@@ -348,7 +351,11 @@ func (n *Net) dhcp(ctx context.Context, h *netlink.Handle, c Config) (Result, er
 			continue
 		}
 
+		if waited {
+			n.logf("netconf: %s: carrier after %d ms", name, time.Since(waitStart).Milliseconds())
+		}
 		n.logf("netconf: %s: DHCP (timeout %v)", name, timeout)
+		dhcpStart := time.Now()
 		lease, err := get(ctx, name, timeout)
 		if err == nil {
 			err = checkLease(&lease)
@@ -369,7 +376,7 @@ func (n *Net) dhcp(ctx context.Context, h *netlink.Handle, c Config) (Result, er
 		if err := configure(h, l, lease.IP, lease.Gateway); err != nil {
 			return Result{}, err
 		}
-		n.logf("netconf: %s: %s%s (DHCP)", name, lease.IP.String(), via(lease.Gateway))
+		n.logf("netconf: %s: %s%s (DHCP, %d ms)", name, lease.IP.String(), via(lease.Gateway), time.Since(dhcpStart).Milliseconds())
 		res := Result{
 			Link:     name,
 			Addr:     lease.IP,
