@@ -248,10 +248,12 @@ func SVG(w io.Writer, tls ...Timeline) error {
 	}
 	// The axis.
 	fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#444"/>`+"\n", left, width-right, y+4, y+4)
-	for s := 0.0; s <= end+1e-9; s += step {
+	for i := 0; float64(i)*step <= end+1e-9; i++ {
+		// i*step, not a running sum: 0.1 added up drifts (1.7999999999999998 s).
+		s := float64(i) * step
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#444"/>`+"\n", x(s), x(s), y+4, y+8)
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="0" y2="%d" stroke="#ccc" stroke-dasharray="2,3"/>`+"\n", x(s), x(s), y+4)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s s</text>`+"\n", x(s), y+20, strconv.FormatFloat(s, 'f', -1, 64))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s s</text>`+"\n", x(s), y+20, tickLabel(s))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
@@ -288,6 +290,11 @@ func laneOrder(t Timeline) []string {
 		return ri < rj
 	})
 	return others
+}
+
+// tickLabel writes an axis tick's seconds, at most to the millisecond.
+func tickLabel(s float64) string {
+	return strconv.FormatFloat(math.Round(s*1000)/1000, 'f', -1, 64)
 }
 
 // tickStep is a round step for an axis of end seconds: about 8 to 16 ticks.

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -88,6 +89,28 @@ func TestTickStep(t *testing.T) {
 	for end, want := range map[float64]float64{0.5: 0.1, 3: 0.2, 9.1: 1, 17: 2, 60: 5, 1000: 120} {
 		if got := tickStep(end); got != want {
 			t.Errorf("tickStep(%v) = %v, want %v", end, got, want)
+		}
+	}
+}
+
+// The axis reads in round seconds: no tick label carries float noise
+// ("1.7999999999999998 s" came of adding 0.2 up).
+func TestAxisLabels(t *testing.T) {
+	re := regexp.MustCompile(`>([0-9.]+) s</text>`)
+	for _, end := range []float64{0.9, 3.01, 7.3, 45, 1000} {
+		tl := Timeline{Name: "x", Spans: []Span{{Lane: LaneKernel, Label: "kernel", Start: 0, End: end}}}
+		var b bytes.Buffer
+		if err := SVG(&b, tl); err != nil {
+			t.Fatal(err)
+		}
+		ms := re.FindAllStringSubmatch(b.String(), -1)
+		if len(ms) < 5 {
+			t.Errorf("end %v: %d tick labels", end, len(ms))
+		}
+		for _, m := range ms {
+			if len(m[1]) > 4 {
+				t.Errorf("end %v: a tick labelled %q", end, m[1])
+			}
 		}
 	}
 }
