@@ -136,9 +136,11 @@ func (m *Mux) throughLocked(c *Client, b []byte) {
 	}
 }
 
-// Used says whether someone at the console used the program attached last: typed
-// into it, or moved the console to it with the escape key (what PID 1 sends it
-// and the focus changes PID 1 makes do not count).
+// Used says whether someone at the console has used the client: typed into it,
+// or moved the console to it with the escape key (what PID 1 sends it and the
+// focus changes PID 1 makes do not count). It stays so when a new program is
+// attached: a choice made before the admin shell's first program started (^] a
+// at the first banner) is a choice all the same.
 func (c *Client) Used() bool {
 	c.mux.mu.Lock()
 	defer c.mux.mu.Unlock()

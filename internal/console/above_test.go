@@ -142,9 +142,9 @@ func TestUsed(t *testing.T) {
 	if !b.Used() {
 		t.Fatal("the escape key's choice is not use")
 	}
-	a.Attach(newFake()) // a new program: nobody used it yet
-	if a.Used() {
-		t.Fatal("use carried over to a new program")
+	a.Attach(newFake()) // a new program in the client chosen: still chosen
+	if !a.Used() {
+		t.Fatal("the choice was lost when a program was attached")
 	}
 }
 

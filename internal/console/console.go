@@ -72,8 +72,8 @@ type Client struct {
 	spoke   chan struct{}      // closed at the first output of the attached stream
 	hubState
 	// hadFocus: the attached program has had the console since it was attached, so
-	// someone may have typed into it; used: someone at the console typed into it
-	// or chose it with the escape key (Used).
+	// someone may have typed into it; used: someone at the console typed into the
+	// client or chose it with the escape key, whatever program it had (Used).
 	hadFocus bool
 	used     bool
 	// through: its lines reach the consoles without the focus (above.go); partial
@@ -196,7 +196,6 @@ func (c *Client) Attach(master io.ReadWriteCloser) {
 	c.master = master
 	c.spoke = spoke
 	c.hadFocus = c.mux.focus == c
-	c.used = false
 	c.mux.mu.Unlock()
 	if old != nil {
 		old.Close()
