@@ -407,9 +407,6 @@ func (p Paths) takeConsole(in io.Reader) {
 	if !ok {
 		f = os.Stdin
 	}
-	if _, err := os.Stat(p.HubSocket); err != nil {
-		return
-	}
 	(&hub.Client{Socket: p.HubSocket}).TakeConsole(f)
 }
 

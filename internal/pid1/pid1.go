@@ -161,10 +161,6 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 	}
 	in.vars = vars
 	in.startMux(vars.Value("ants.escape"))
-	if in.mux != nil {
-		// PID 1's lines go above whatever prompt the console shows (console/above.go).
-		in.log.SetConsole(in.mux.LogWriter())
-	}
 	in.env = childEnv()
 	unix.Sethostname([]byte("ants"))
 	// The admin shell comes first: its prompt is there (Ctrl-] a) before anything
@@ -433,11 +429,10 @@ func (in *Init) startMux(escape string) {
 	}
 	in.mux = console.New(outs, esc)
 	in.mux.SetSize(console.ConsoleSize(sizes))
-	if len(outs) > 1 {
-		// PID 1's log goes to every console (console=tty0 console=ttyS0), as the
-		// kernel's messages do, not only to the one /dev/console writes to.
-		in.log.SetConsole(io.MultiWriter(outs...))
-	}
+	// PID 1's log goes to every console (console=tty0 console=ttyS0), as the
+	// kernel's messages do, not only to the one /dev/console writes to, and
+	// above whatever prompt the console shows (console/above.go).
+	in.log.SetConsole(in.mux.LogWriter())
 	in.boot = in.mux.Client("boot scripts", 'b')
 	in.admin = in.mux.Client("admin shell", 'a')
 	in.rootc = in.mux.Client("root console", 'r')
