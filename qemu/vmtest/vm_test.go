@@ -84,8 +84,20 @@ func TestAdminShell(t *testing.T) {
 	}
 	p := `ants% `
 
-	contains(t, "echo", vm.Run("echo $((6*7))", p, cmdTimeout), "42")
+	// A half-typed line survives the boot's lines: each goes above it, and the
+	// line is printed again under it, so Enter runs it whole.
+	vm.Type("echo half")
+	vm.Expect(`echo half`, cmdTimeout)
+	for deadline := time.Now().Add(bootTimeout); !strings.Contains(vm.Output(), "admin shell only") && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	vm.Line("-$((6*7))")
+	vm.Expect(`half-42\r?\n`, cmdTimeout)
+	if out := vm.Output(); strings.Count(out, "ants% echo half") < 2 || !strings.Contains(out, "\x1b[K") {
+		t.Errorf("the half-typed line was not printed again under the boot's lines:\n%q", out)
+	}
 	bootDone(t, vm)
+	contains(t, "echo", vm.Run("echo $((6*7))", p, cmdTimeout), "42")
 	if !strings.Contains(vm.Output(), "ran /lib/boot/50-nsfs.sh") {
 		t.Errorf("the boot scripts' lines did not reach the console behind the prompt")
 	}
