@@ -30,8 +30,14 @@ type Net struct {
 	DHCP func(ctx context.Context, link string, timeout time.Duration) (Lease, error)
 	Log  func(format string, args ...any) // nil = no logging
 
-	// Zero = DefaultLinkWait, DefaultCarrierWait, DefaultDHCPTimeout.
-	LinkWait, CarrierWait, DHCPTimeout time.Duration
+	// Zero = DefaultLinkWait, DefaultCarrierWait, DefaultDHCPTimeout,
+	// DefaultPhysWait.
+	LinkWait, CarrierWait, DHCPTimeout, PhysWait time.Duration
+
+	// Driver names the kernel driver of a link (nil = sysfs), and PhysLink
+	// asks it for the PHY's link (nil = ETHTOOL_GLINK): see lateCarrier.
+	Driver   func(link string) string
+	PhysLink func(link string) (bool, error)
 }
 
 // Lease is what a DHCP server handed out.
@@ -281,22 +287,34 @@ func via(gw net.IP) string {
 	return " via " + gw.String()
 }
 
+// lowerUp reports whether the link with index i has carrier (IFF_LOWER_UP).
+func lowerUp(h *netlink.Handle, i int) bool {
+	l, err := h.LinkByIndex(i)
+	return err == nil && l.Attrs().RawFlags&unix.IFF_LOWER_UP != 0
+}
+
 // hasCarrier reports whether the link with index i has carrier and can
-// send. The operational state turns "up" only once the kernel's linkwatch
-// has handled the carrier change and activated the transmit queue (until
-// then packets are dropped, which would cost a DHCP retransmission);
-// drivers that do not report an operational state leave it "unknown".
-func hasCarrier(h *netlink.Handle, i int) bool {
+// send. A link that had carrier when it was set up (atUp: virtio-net, whose
+// carrier is on from probe) sends at once: the kernel activates its transmit
+// queue as it opens it. A carrier that came later activates the queue only
+// when the kernel's linkwatch has handled it (until then packets are
+// dropped, which would cost a DHCP retransmission), and linkwatch then
+// turns the operational state "up"; drivers that do not report an
+// operational state leave it "unknown". (Waiting for "up" on virtio-net cost
+// 0.84 s: linkwatch runs at most once a second, counted from the device's
+// registration.)
+func hasCarrier(h *netlink.Handle, i int, atUp bool) bool {
 	l, err := h.LinkByIndex(i)
 	if err != nil {
 		return false
 	}
 	a := l.Attrs()
-	switch a.OperState {
-	case netlink.OperUp:
+	lower := a.RawFlags&unix.IFF_LOWER_UP != 0
+	switch {
+	case a.OperState == netlink.OperUp:
 		return true
-	case netlink.OperUnknown:
-		return a.RawFlags&unix.IFF_LOWER_UP != 0
+	case a.OperState == netlink.OperUnknown, atUp:
+		return lower
 	}
 	return false
 }
@@ -316,23 +334,28 @@ func (n *Net) dhcp(ctx context.Context, h *netlink.Handle, c Config) (Result, er
 	timeout := orDefault(n.DHCPTimeout, DefaultDHCPTimeout)
 	carrierWait := orDefault(n.CarrierWait, DefaultCarrierWait)
 
-	// Bring every link up first so that their carrier waits overlap.
+	// Bring every link up first so that their carrier waits overlap (after
+	// the PHY's link, for the drivers that would miss it).
+	n.awaitPhys(ctx, ls)
 	var failed []string
 	var up []netlink.Link
+	atUp := map[int]bool{}
 	for _, l := range ls {
 		if err := h.LinkSetUp(l); err != nil {
 			failed = append(failed, fmt.Sprintf("%s: set up: %v", l.Attrs().Name, err))
 			continue
 		}
 		up = append(up, l)
+		atUp[l.Attrs().Index] = lowerUp(h, l.Attrs().Index)
 	}
 	carrierDeadline := time.Now().Add(carrierWait)
 
 	for _, l := range up {
 		name := l.Attrs().Name
+		i := l.Attrs().Index
 		waitStart := time.Now()
 		waited := false
-		for logged := false; !hasCarrier(h, l.Attrs().Index); logged = true {
+		for logged := false; !hasCarrier(h, i, atUp[i]); logged = true {
 			waited = true
 			if !time.Now().Before(carrierDeadline) {
 				break
@@ -340,11 +363,11 @@ func (n *Net) dhcp(ctx context.Context, h *netlink.Handle, c Config) (Result, er
 			if !logged {
 				n.logf("netconf: %s: waiting for carrier", name)
 			}
-			if err := sleep(ctx, pollInterval); err != nil {
+			if err := sleep(ctx, phyPoll); err != nil {
 				return Result{}, fmt.Errorf("netconf: %s: waiting for carrier: %w", name, err)
 			}
 		}
-		if !hasCarrier(h, l.Attrs().Index) {
+		if !hasCarrier(h, i, atUp[i]) {
 			msg := fmt.Sprintf("%s: no carrier within %v", name, carrierWait)
 			n.logf("netconf: %s", msg)
 			failed = append(failed, msg)
