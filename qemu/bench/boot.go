@@ -263,10 +263,11 @@ func bootDemo(s *session, kernel, initrd string, disk qvm.Disk) (demo, error) {
 
 // hung is the hung-root scenario: a 9P root from diod, diod stopped.
 type hung struct {
-	BootWall float64  `json:"boot_wall_s"`              // QEMU start to "demo root: up" over 9P
-	EscapeMS float64  `json:"escape_ms"`                // the "a" of Ctrl-] a to "[ants: admin shell;"
-	RestartS float64  `json:"restart_s"`                // Enter of rootctl restart to the new root's "demo root: up"
-	Phases   []string `json:"restart_phases,omitempty"` // PID 1's stamped lines during the restart
+	BootWall  float64  `json:"boot_wall_s"`              // QEMU start to "demo root: up" over 9P
+	BootGuest float64  `json:"boot_guest_s,omitempty"`   // the guest's uptime at that line
+	EscapeMS  float64  `json:"escape_ms"`                // the "a" of Ctrl-] a to "[ants: admin shell;"
+	RestartS  float64  `json:"restart_s"`                // Enter of rootctl restart to the new root's "demo root: up"
+	Phases    []string `json:"restart_phases,omitempty"` // PID 1's stamped lines during the restart
 	// PhaseAt is when each line of Phases reached the host, seconds after the
 	// Enter of rootctl restart (the console stream, timestamped as it arrives).
 	PhaseAt []float64 `json:"restart_phase_at_s,omitempty"`
@@ -279,7 +280,7 @@ type hung struct {
 
 // hungRoot boots a 9P root from one diod, freezes the server, escapes to the admin
 // shell and restarts the root from a second diod (demo is the demo root tree).
-func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
+func hungRoot(s *session, kernel, initrd, demo, model string) (hung, error) {
 	var h hung
 	var dirs [2]string
 	for i := range dirs {
@@ -304,6 +305,7 @@ func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
 		return h, err
 	}
 	nic := d1.NIC("10.0.2.100")
+	nic.Model = model
 	nic.GuestFwds = append(nic.GuestFwds, d2.GuestFwd("10.0.2.101"))
 	rec := newStamped()
 	start := time.Now()
@@ -314,11 +316,15 @@ func hungRoot(s *session, kernel, initrd, demo string) (hung, error) {
 	if _, err := vm.Expect(`demo root: up`, bootTimeout); err != nil {
 		return h, err
 	}
-	h.BootWall = since(start)
+	tu := time.Now()
+	h.BootWall = tu.Sub(start).Seconds()
 	if err := vm.Line(""); err != nil {
 		return h, err
 	}
 	if _, err := vm.Expect(demoPrompt, cmdTimeout); err != nil {
+		return h, err
+	}
+	if h.BootGuest, err = procUptime(vm, demoPrompt, tu); err != nil {
 		return h, err
 	}
 	if err := d1.Stop(); err != nil {

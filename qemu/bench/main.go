@@ -34,6 +34,7 @@ type result struct {
 	Machine    string           `json:"machine"`
 	Kernel     string           `json:"kernel"`
 	Quick      bool             `json:"quick"`
+	NIC        string           `json:"nic,omitempty"` // -nic: the 9P root's NIC model
 	N          int              `json:"n"`
 	Warmup     int              `json:"warmup"`
 	Images     []image          `json:"images"`
@@ -58,8 +59,9 @@ type result struct {
 type config struct {
 	quick, verbose   bool
 	n, warmup, hungN int
-	keys             int  // keys typed per shell for the key echo row
-	quickFlag        bool // -quick (or QUICK=1) itself; quick is also set by -only
+	keys             int    // keys typed per shell for the key echo row
+	nic              string // the hung-root scenario's NIC model ("" = QEMU's default, an e1000)
+	quickFlag        bool   // -quick (or QUICK=1) itself; quick is also set by -only
 	fleet            []int
 	parts            map[string]bool // the parts to run: build, boots, drivers, debian, debboot, demo, echo, hung, fleet, mem
 }
@@ -74,6 +76,7 @@ func parseFlags() config {
 	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario, each with a cold boot of the same root (1 with -quick)")
 	keys := flag.Int("keys", 50, "keys typed in each shell for the key echo row (10 with -quick)")
 	fleet := flag.String("fleet", "", "guests booted at once from one NFS export, a run per count (default 1,2,4; 1,2 with -quick; 0: none)")
+	flag.StringVar(&c.nic, "nic", "", "the NIC model of the 9P root's boots (hung part), as QEMU's -nic model= (default QEMU's own, an e1000; virtio-net-pci for virtio)")
 	flag.BoolVar(&c.verbose, "v", false, "the machines' consoles on stderr as they come (the steps always are; a failed boot's console is kept in build/vmlogs)")
 	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): -only boots")
 	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,debboot,demo,echo,hung,fleet)")
@@ -322,7 +325,8 @@ func (b *bench) hungRoots() {
 	}
 	for i := 0; i < b.hungN; i++ {
 		s := newSession(fmt.Sprintf("bench-hung-%d", i+1), b.verbose)
-		h, err := hungRoot(s, b.kernel, b.imgs["A"], demo)
+		b.r.NIC = b.nic
+		h, err := hungRoot(s, b.kernel, b.imgs["A"], demo, b.nic)
 		if err = s.end(err); err != nil {
 			h.Err = err.Error()
 			b.fail("hung root %d: %v", i+1, err)
