@@ -65,11 +65,18 @@ type Client struct {
 	Key  byte   // its command key after the escape: 'a', 'r'; 0 for none
 	Hub  string // its hub name: "admin", "root"
 
-	mux     *Mux
-	master  io.ReadWriteCloser // the pty master (or any stream in tests)
-	backlog []byte             // the last RingSize bytes of output
-	unseen  int                // bytes written since the console last showed it
-	spoke   chan struct{}      // closed at the first output of the attached stream
+	mux    *Mux
+	master io.ReadWriteCloser // the pty master (or any stream in tests)
+	// keys queues what is typed for master (newKeys: waits StallWait at most), so
+	// that a program that does not read its terminal (a hung root's shell) holds
+	// up neither the console's input nor its escape key; dropped counts what
+	// did not fit, told when it grows (noticed, at most every keysNoticeEvery).
+	keys       *Queue
+	keysTold   int
+	keysToldAt time.Time
+	backlog    []byte        // the last RingSize bytes of output
+	unseen     int           // bytes written since the console last showed it
+	spoke      chan struct{} // closed at the first output of the attached stream
 	hubState
 	// hadFocus: the attached program has had the console since it was attached, so
 	// someone may have typed into it; used: someone at the console typed into the
@@ -191,16 +198,57 @@ func keyOrder(c *Client) int {
 // and copies its output until it ends.
 func (c *Client) Attach(master io.ReadWriteCloser) {
 	spoke := make(chan struct{})
+	keys := newKeys(master)
 	c.mux.mu.Lock()
-	old := c.master
-	c.master = master
+	old, oldKeys := c.master, c.keys
+	c.master, c.keys = master, keys
+	c.keysTold = 0
 	c.spoke = spoke
 	c.hadFocus = c.mux.focus == c
 	c.mux.mu.Unlock()
+	if oldKeys != nil {
+		oldKeys.Close()
+	}
 	if old != nil {
 		old.Close()
 	}
 	go c.copyOut(master, spoke)
+}
+
+// KeysQueued bounds the keys waiting for a client's program, beyond what its
+// pty holds (about 68 KiB): a paste of 128 KiB into a program that reads it.
+const KeysQueued = 128 << 10
+
+// keysNoticeEvery is how often the mux says at most that a client drops keys.
+const keysNoticeEvery = 5 * time.Second
+
+// newKeys is a client's key queue: a Write returns once the program's pty took
+// the keys, as a write to it would, or after StallWait when it does not take
+// them; then writes return at once (queued or dropped) until it takes them again.
+func newKeys(master io.Writer) *Queue {
+	return newQueue(master, KeysQueued, func(int) string { return "" }) // the notice goes to the consoles (typeKeys)
+}
+
+// typeKeys queues b for the client's program, and says on the consoles (at most
+// every keysNoticeEvery) that keys were dropped because it does not read them.
+func (c *Client) typeKeys(b []byte) {
+	c.mux.mu.Lock()
+	q := c.keys
+	c.mux.mu.Unlock()
+	if q == nil {
+		return
+	}
+	q.Write(b)
+	n := q.Dropped()
+	c.mux.mu.Lock()
+	tell := n > c.keysTold && time.Since(c.keysToldAt) >= keysNoticeEvery
+	if tell {
+		c.keysTold, c.keysToldAt = n, time.Now()
+	}
+	c.mux.mu.Unlock()
+	if tell {
+		c.mux.Notice("%s does not read its keys: %d bytes dropped; %s ? for help", c.Name, n, KeyName(c.mux.escape))
+	}
 }
 
 // HadFocus says whether the program attached last has had the console at any time
@@ -254,15 +302,8 @@ func (c *Client) attached(r io.ReadWriteCloser) bool {
 	return c.master == r
 }
 
-// Send writes b to the client's program as if typed.
-func (c *Client) Send(b []byte) {
-	c.mux.mu.Lock()
-	w := c.master
-	c.mux.mu.Unlock()
-	if w != nil {
-		w.Write(b)
-	}
-}
+// Send writes b to the client's program as if typed; it never waits.
+func (c *Client) Send(b []byte) { c.typeKeys(b) }
 
 // NewPTY makes a pty for the client, of the mux's Size, and attaches its master;
 // the caller gives the returned slave to the child (as its controlling terminal)
@@ -493,13 +534,11 @@ func (m *Mux) send(b []byte) {
 	}
 	m.mu.Lock()
 	c := m.focus
-	var w io.Writer
 	if c != nil {
-		w = c.master
 		c.used = true
 	}
 	m.mu.Unlock()
-	if w != nil {
-		w.Write(b)
+	if c != nil {
+		c.typeKeys(b)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ants/ants/internal/fakeio"
 	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 )
 
 // fakeMaster is a client stream: what the mux writes to it is kept (Got); Emit
@@ -247,4 +248,52 @@ func TestPTYSize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEscapeWhileTheRootDoesNotReadItsKeys: the root's program does not read its
+// terminal (a hung root's shell: here a real pty whose slave nobody reads) and a
+// paste of 1 MiB goes to it, more than its pty and the key queue hold. The
+// console's input goes on all the same: the escape key gives the admin shell its
+// keys, and the consoles say that the root drops keys.
+func TestEscapeWhileTheRootDoesNotReadItsKeys(t *testing.T) {
+	out := &syncBuf{}
+	m := New([]io.Writer{out}, 0)
+	a, r := m.Client("admin shell", 'a'), m.Client("root console", 'r')
+	admin := newFake()
+	a.Attach(admin)
+	slave, err := r.NewPTY()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer slave.Close() // open and never read
+	// Raw, as a shell's line editor leaves it at its prompt: the pty then takes
+	// no more once its buffers are full (a canonical one drops what overflows).
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	m.Focus(r)
+	in, keys := io.Pipe()
+	go m.Input(in)
+	typed := make(chan error, 1)
+	go func() {
+		paste := bytes.Repeat([]byte("x"), 1<<20)
+		_, err := keys.Write(append(paste, m.escape, 'a', 'o', 'k', '\r'))
+		typed <- err
+	}()
+	select {
+	case err := <-typed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the console's input is held up by a root that does not read its keys")
+	}
+	waitFor(t, "the admin shell gets the keys after the escape", func() bool { return admin.Got() == "ok\r" })
+	if m.Focused() != a {
+		t.Errorf("focus on %v, want the admin shell", m.Focused().Name)
+	}
+	if s := out.String(); !strings.Contains(s, "root console does not read its keys: ") {
+		t.Errorf("no notice of the dropped keys on the console:\n%.300s", s)
+	}
+	keys.Close()
 }

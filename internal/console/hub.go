@@ -305,9 +305,12 @@ func (m *Mux) Remove(c *Client) (wasFocused bool) {
 		m.focus = nil
 		wasFocused = true
 	}
-	master := c.master
-	c.master = nil
+	master, keys := c.master, c.keys
+	c.master, c.keys = nil, nil
 	m.mu.Unlock()
+	if keys != nil {
+		keys.Close()
+	}
 	if master != nil {
 		master.Close()
 	}

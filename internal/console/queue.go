@@ -52,12 +52,15 @@ type Queue struct {
 const StallWait = 100 * time.Millisecond
 
 // NewQueue returns a queue of limit bytes in front of w and starts its drainer.
-func NewQueue(w io.Writer, limit int) *Queue {
+func NewQueue(w io.Writer, limit int) *Queue { return newQueue(w, limit, DropNotice) }
+
+// newQueue is NewQueue with the line written after dropped bytes.
+func newQueue(w io.Writer, limit int, notice func(n int) string) *Queue {
 	if limit <= 0 {
 		limit = QueueSize
 	}
 	q := &Queue{w: w, limit: limit, pending: make(chan struct{}, 1), progress: make(chan struct{}), wait: StallWait,
-		notice: DropNotice, finished: make(chan struct{})}
+		notice: notice, finished: make(chan struct{})}
 	go q.drain()
 	return q
 }

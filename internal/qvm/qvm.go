@@ -283,6 +283,21 @@ func (vm *VM) Type(s string) error {
 	return nil
 }
 
+// Paste sends s as a terminal's paste does: 64 bytes at a time, a millisecond
+// apart, as fast as QEMU takes them (a guest that stops reading its UART stops
+// QEMU reading them, and Paste then waits with it).
+func (vm *VM) Paste(s string) error {
+	for len(s) > 0 {
+		n := min(64, len(s))
+		if _, err := io.WriteString(vm.in, s[:n]); err != nil {
+			return fmt.Errorf("pasting into QEMU%s: %w", vm.label(), err)
+		}
+		s = s[n:]
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
 // Line types s and Enter (a carriage return, as a serial terminal sends it).
 func (vm *VM) Line(s string) error { return vm.Type(s + "\r") }
 

@@ -189,3 +189,28 @@ func TestRootPrivFull(t *testing.T) {
 		t.Errorf("poweroff -f went through init")
 	}
 }
+
+// TestHostileRootDoesNotReadItsKeys: the root's shell stops reading its terminal
+// with the terminal raw (as a hung root's line editor leaves it), and a paste of
+// 160 KiB goes to the root's console, more than its pty holds. The console's input
+// must go on all the same: the escape key reaches the admin shell, which answers.
+// (Before the mux queued each client's keys, its input stopped at the full pty,
+// and with it the escape key.)
+func TestHostileRootDoesNotReadItsKeys(t *testing.T) {
+	t.Parallel()
+	vm, _ := hostileRoot(t, "noread", "")
+	vm.Line("stty raw -echo; sleep 3600")
+	time.Sleep(2 * time.Second) // stty and sleep started
+	pasted := make(chan error, 1)
+	go func() { pasted <- vm.VM.Paste(strings.Repeat("paste-me ", 160<<10/9)) }()
+	select {
+	case err := <-pasted:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatal("the console stopped taking keys: the paste into a root that does not read them never ended")
+	}
+	toAdmin(t, vm, `ants% `)
+	contains(t, "admin shell", vm.Run("echo $((6*7))", `ants% `, cmdTimeout), "42")
+}
