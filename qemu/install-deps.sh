@@ -2,9 +2,10 @@
 # install-deps.sh [test|media]: install, from Debian's archive, what building and
 # running ants needs and this machine lacks (QEMU, kmod's depmod, e2fsprogs, fdisk);
 # with "media", also what make usb needs (systemd-boot-efi, mtools, dosfstools); with
-# "test", that and what the tests need (diod and nfs-ganesha, busybox-static for its
-# nc, debootstrap, the firmware: ovmf for UEFI, ipxe-qemu for network boot, and
-# OpenSSH's client for the ssh and hub tests).
+# "test", that and what the tests need (diod and nfs-ganesha, socat to relay QEMU's
+# user network to them, busybox-static for the demo root, debootstrap, the firmware:
+# ovmf for UEFI, ipxe-qemu for network boot, and OpenSSH's client for the ssh and
+# hub tests).
 set -eu
 need=""
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need="$need qemu-system-x86"
@@ -23,6 +24,7 @@ if [ "${1:-}" = test ]; then
 	command -v diod >/dev/null 2>&1 || [ -x /usr/sbin/diod ] || need="$need diod"
 	command -v ganesha.nfsd >/dev/null 2>&1 || need="$need nfs-ganesha nfs-ganesha-vfs"
 	[ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need="$need busybox-static"
+	command -v socat >/dev/null 2>&1 || need="$need socat"
 	command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || need="$need debootstrap"
 	command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || need="$need openssh-client"
 	# The bench's Debian image (D): Debian's own initramfs for the same kernel.

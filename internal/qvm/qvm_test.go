@@ -89,9 +89,9 @@ func TestNIC(t *testing.T) {
 		{"two 9P servers and ssh", NIC{Restrict: true,
 			GuestFwds: []GuestFwd{Relay("10.0.2.100", 564, 40001), Relay("10.0.2.101", 564, 40002)},
 			HostFwds:  []HostFwd{{HostPort: 2222, GuestPort: 22}}},
-			"user,restrict=on,guestfwd=tcp:10.0.2.100:564-cmd:busybox nc 127.0.0.1 40001,guestfwd=tcp:10.0.2.101:564-cmd:busybox nc 127.0.0.1 40002,hostfwd=tcp:127.0.0.1:2222-:22"},
+			"user,restrict=on,guestfwd=tcp:10.0.2.100:564-cmd:socat -b 131072 - TCP:127.0.0.1:40001,,nodelay,guestfwd=tcp:10.0.2.101:564-cmd:socat -b 131072 - TCP:127.0.0.1:40002,,nodelay,hostfwd=tcp:127.0.0.1:2222-:22"},
 		{"a fleet member", NIC{Restrict: true, Hostname: "gnot1", GuestFwds: []GuestFwd{Relay("10.0.2.100", 2049, 40003)}},
-			"user,restrict=on,hostname=gnot1,guestfwd=tcp:10.0.2.100:2049-cmd:busybox nc 127.0.0.1 40003"},
+			"user,restrict=on,hostname=gnot1,guestfwd=tcp:10.0.2.100:2049-cmd:socat -b 131072 - TCP:127.0.0.1:40003,,nodelay"},
 		{"PXE, commas doubled", NIC{Model: "virtio-net-pci", Restrict: true, TFTP: "/srv/a,b", BootFile: "ants.ipxe",
 			GuestFwds: []GuestFwd{{Addr: "10.0.2.100", Port: 80, Cmd: "diod --rfdno 0,1"}}, HostFwds: []HostFwd{{HostAddr: "0.0.0.0", HostPort: 8080, GuestPort: 80}}},
 			"user,model=virtio-net-pci,restrict=on,tftp=/srv/a,,b,bootfile=ants.ipxe,guestfwd=tcp:10.0.2.100:80-cmd:diod --rfdno 0,,1,hostfwd=tcp:0.0.0.0:8080-:80"},
@@ -106,7 +106,7 @@ func TestNIC(t *testing.T) {
 func TestServerNIC(t *testing.T) {
 	s := &Server{Port: 40123, GuestPort: 2049}
 	got, _ := s.NIC("10.0.2.100").QEMUArgs()
-	if want := "user,restrict=on,guestfwd=tcp:10.0.2.100:2049-cmd:busybox nc 127.0.0.1 40123"; got[1] != want {
+	if want := "user,restrict=on,guestfwd=tcp:10.0.2.100:2049-cmd:socat -b 131072 - TCP:127.0.0.1:40123,,nodelay"; got[1] != want {
 		t.Errorf("server NIC %q, want %q", got[1], want)
 	}
 }
