@@ -69,8 +69,8 @@ type Client struct {
 	master io.ReadWriteCloser // the pty master (or any stream in tests)
 	// keys queues what is typed for master (newKeys: waits StallWait at most), so
 	// that a program that does not read its terminal (a hung root's shell) holds
-	// up neither the console's input nor its escape key; dropped counts what
-	// did not fit, told when it grows (noticed, at most every keysNoticeEvery).
+	// up neither the console's input nor its escape key. keysTold is the count of
+	// dropped keys last told on the consoles, keysToldAt when (typeKeys).
 	keys       *Queue
 	keysTold   int
 	keysToldAt time.Time
@@ -302,7 +302,8 @@ func (c *Client) attached(r io.ReadWriteCloser) bool {
 	return c.master == r
 }
 
-// Send writes b to the client's program as if typed; it never waits.
+// Send writes b to the client's program as if typed; it waits StallWait at
+// most for a program that does not read its keys (newKeys).
 func (c *Client) Send(b []byte) { c.typeKeys(b) }
 
 // NewPTY makes a pty for the client, of the mux's Size, and attaches its master;

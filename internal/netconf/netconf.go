@@ -35,7 +35,7 @@ type Net struct {
 	LinkWait, CarrierWait, DHCPTimeout, PhysWait time.Duration
 
 	// Driver names the kernel driver of a link (nil = sysfs), and PhysLink
-	// asks it for the PHY's link (nil = ETHTOOL_GLINK): see lateCarrier.
+	// asks it for the PHY's link (nil = the MII ioctls): see lateCarrier.
 	Driver   func(link string) string
 	PhysLink func(link string) (bool, error)
 }
