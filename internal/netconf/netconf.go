@@ -260,6 +260,11 @@ func (n *Net) static(ctx context.Context, h *netlink.Handle, c Config) (Result, 
 	}
 	l := ls[0]
 	name := l.Attrs().Name
+	// A static address needs no carrier to be configured, but a link set up
+	// during its driver's negotiation gets its carrier late, and what is sent
+	// first (a 9P root's TCP SYN) waits for a retransmission: the same wait for
+	// the PHY as for DHCP (lateCarrier).
+	n.awaitPhys(ctx, ls[:1])
 	if err := h.LinkSetUp(l); err != nil {
 		return Result{}, fmt.Errorf("netconf: %s: set up: %w", name, err)
 	}

@@ -63,6 +63,9 @@ func TestVentiAskedAgain(t *testing.T) {
 	vm.Expect(`venti \[\]: `, bootTimeout)
 	vm.Line("tcp!10.0.2.100!5999")
 	vm.Expect(`net: eth0 10\.0\.2\.15/24 via 10\.0\.2\.2 \(static`, bootTimeout)
+	if out := vm.Output(); !strings.Contains(out, "netconf: eth0: its PHY has the link") {
+		t.Errorf("e1000, static address: netconf did not wait for its PHY's link before setting it up:\n%s", out)
+	}
 	vm.Expect(`venti=tcp!10\.0\.2\.100!5999: cannot reach the 9P server`, bootTimeout)
 	vm.Expect(`root system: asking again for venti`, cmdTimeout)
 	vm.Expect(`venti \[tcp!10\.0\.2\.100!5999\]: `, cmdTimeout)
