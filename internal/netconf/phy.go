@@ -15,8 +15,8 @@ import (
 // its link before the link is set up (see lateCarrier).
 const DefaultPhysWait = time.Second
 
-// phyPoll is how often the PHY's link and the carrier are looked at: a
-// netlink or ethtool query costs microseconds, a late look costs the boot.
+// phyPoll is how often the PHY's link and the carrier are looked at: an MII
+// or netlink query costs microseconds, a late look costs the boot.
 const phyPoll = 10 * time.Millisecond
 
 // lateCarrier are the drivers that miss the end of a link negotiation under

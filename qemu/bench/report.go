@@ -56,6 +56,18 @@ func field(m map[int]boot, f func(boot) float64) []float64 {
 }
 
 // ratios pairs the i-th boot of A with the i-th of the other image.
+// nineGoal is issue 15's goal 2: a 9P root at most 1.3x a disk root (wall).
+const nineGoal = 1.3
+
+// ratioOf is the ratio of the medians of a and b, two decimals, or "n/a".
+func ratioOf(a, b []float64) string {
+	sa, sb := stats(a), stats(b)
+	if sa.N == 0 || sb.N == 0 || sb.Med == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", sa.Med/sb.Med)
+}
+
 func ratios(a, o map[int]boot, f func(boot) float64) []float64 {
 	var xs []float64
 	for i, ba := range a {

@@ -11,18 +11,6 @@ import (
 
 const restartGoal = 0.25 // restart at most 0.25x the cold boot
 
-// nineGoal is issue 15's goal 2: a 9P root at most 1.3x a disk root (wall).
-const nineGoal = 1.3
-
-// ratioOf is the ratio of the medians of a and b, two decimals, or "n/a".
-func ratioOf(a, b []float64) string {
-	sa, sb := stats(a), stats(b)
-	if sa.N == 0 || sb.N == 0 || sb.Med == 0 {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f", sa.Med/sb.Med)
-}
-
 // restartRatios are restart / cold boot of each run that measured both.
 func restartRatios(hs []hung) []float64 {
 	var xs []float64
