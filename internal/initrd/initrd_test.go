@@ -25,6 +25,15 @@ func TestCompressZstdRoundTrip(t *testing.T) {
 			t.Errorf("%s: %d bytes out of %d in", how, n, len(data))
 		}
 		if how == "zstd" {
+			raw, _ := os.ReadFile(out)
+			var h zstd.Header
+			if err := h.Decode(raw); err != nil {
+				t.Fatalf("zstd frame header: %v", err)
+			}
+			// The kernel allocates its workspace from the header's window.
+			if h.WindowSize == 0 || h.WindowSize > Window {
+				t.Errorf("zstd window %d bytes, want at most %d", h.WindowSize, Window)
+			}
 			f, _ := os.Open(out)
 			d, err := zstd.NewReader(f)
 			if err != nil {
