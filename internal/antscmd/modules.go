@@ -36,11 +36,35 @@ func (p Paths) loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
 		}
 		indexes[dir] = ix
 	}
-	l := &kmod.Loader{Index: ix}
+	l := &kmod.Loader{Index: ix, SysModule: p.sysModule()}
 	if verbose {
 		l.Log = func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	}
 	return l, nil
+}
+
+// probeAll loads the modules names (with their dependencies) and stops at the
+// first that fails. When the kernel has every one live already it reads no index:
+// a root's child or netcfg's, fresh processes, find the network root's modules
+// that ants net loaded.
+func (p Paths) probeAll(names ...string) error {
+	live := true
+	for _, n := range names {
+		live = live && kmod.Live(p.sysModule(), n)
+	}
+	if live {
+		return nil
+	}
+	l, err := p.loader(io.Discard, false)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := l.Probe(n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (p Paths) coldplug(args []string, out io.Writer) error {
@@ -112,4 +136,12 @@ func (p Paths) modprobe(args []string, out io.Writer) error {
 		return fmt.Errorf("%d of %d modules failed", failed, len(args))
 	}
 	return nil
+}
+
+// sysModule is the kernel's list of modules under p.Sysfs.
+func (p Paths) sysModule() string {
+	if p.Sysfs == "" {
+		return ""
+	}
+	return filepath.Join(p.Sysfs, "module")
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/netconf"
+	"github.com/ants/ants/internal/rootsys"
 )
 
 // netCmd is `ants net [IP]`: configure the network from ip= (or the argument).
@@ -44,6 +45,9 @@ func (p Paths) netCmd(args []string, out io.Writer) error {
 			}
 		}
 	}
+	if c.Mode != netconf.ModeNone {
+		defer p.preloadRoot(envs, out)()
+	}
 	n := &netconf.Net{Log: func(format string, a ...any) { fmt.Fprintf(out, "net: "+format+"\n", a...) }}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -76,6 +80,30 @@ func (p Paths) netCmd(args []string, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// preloadRoot starts loading a network root's modules (rootsys.Source.NetModules)
+// while the network comes up: DHCP spends most of its time waiting for answers
+// (a second on QEMU's e1000), and the first NFS mount used to spend 1.2 s under
+// TCG loading sunrpc, nfs, nfsv4 and theirs after it. The function it returns
+// waits for the load and says how it went; a failure is only told, as the mount
+// tries again and says what it needs.
+func (p Paths) preloadRoot(envs map[string]string, out io.Writer) (wait func()) {
+	src, err := rootsys.FromVars(func(k string) string { return envs[k] })
+	mods := src.NetModules()
+	if err != nil || len(mods) == 0 {
+		return func() {}
+	}
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- p.probeAll(mods...) }()
+	return func() {
+		if err := <-done; err != nil {
+			fmt.Fprintf(out, "net: the root's modules (%s): %v\n", strings.Join(mods, " "), err)
+			return
+		}
+		fmt.Fprintf(out, "net: the root's modules (%s) loaded beside it (%d ms)\n", strings.Join(mods, " "), time.Since(start).Milliseconds())
+	}
 }
 
 // ImageSysname is the sysname the image's /cfg/boot.conf gives (ramfs-skel).

@@ -72,19 +72,7 @@ func (p Paths) netcfgFetch(args []string, out io.Writer) error {
 		return fmt.Errorf("bad source: %v", err)
 	}
 	say := func(s string) { fmt.Fprintf(out, "netcfg: %s\n", s) }
-	l, lerr := p.loader(io.Discard, false)
-	modprobe := func(names ...string) error {
-		if lerr != nil {
-			return lerr
-		}
-		for _, n := range names {
-			if err := l.Probe(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	names, err := rootsys.FetchCfg(src, args[1], args[2], say, modprobe)
+	names, err := rootsys.FetchCfg(src, args[1], args[2], say, p.probeAll)
 	if err != nil {
 		return err
 	}

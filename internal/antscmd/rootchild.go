@@ -30,19 +30,7 @@ func (p Paths) rootChild(args []string, stderr io.Writer) int {
 	}
 	say := func(s string) { fmt.Fprintf(stderr, "root: %s\r\n", s) }
 	say("mounting " + src.String())
-	modprobe := func(names ...string) error {
-		l, err := p.loader(io.Discard, false)
-		if err != nil {
-			return err
-		}
-		for _, n := range names {
-			if err := l.Probe(n); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	err = rootsys.Child(src, say, modprobe)
+	err = rootsys.Child(src, say, p.probeAll)
 	code := rootsys.ExitSetup
 	var ce *rootsys.ChildError
 	if errors.As(err, &ce) {

@@ -44,8 +44,39 @@ func newLoader(t *testing.T, fail map[string]error) (*Loader, *fakeKernel, *[]st
 		Dir:   k.dir,
 		Load:  k.load,
 		Log:   func(format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) },
+		// Not the host's /sys/module, where a module of the same name may be loaded.
+		SysModule: t.TempDir(),
 	}
 	return l, k, &logs
+}
+
+// TestProbeSkipsLiveModules: a module the kernel has live (or built in, a directory
+// without an initstate) is not loaded again; one still coming is, so that the
+// kernel makes its dependants wait for it.
+func TestProbeSkipsLiveModules(t *testing.T) {
+	l, k, _ := newLoader(t, nil)
+	state := map[string]string{"b": "live\n", "c_dash": "coming\n", "crcx_fast": ""}
+	for m, st := range state {
+		dir := filepath.Join(l.SysModule, m)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if st != "" {
+			if err := os.WriteFile(filepath.Join(dir, "initstate"), []byte(st), 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.Probe("a"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"crcx_generic", "c_dash", "a"}; !slices.Equal(k.calls, want) {
+		t.Errorf("Probe(a) loaded %q, want %q (b live, crcx_fast built in, c_dash coming)", k.calls, want)
+	}
+	if !Live(l.SysModule, "b") || !Live(l.SysModule, "crcx_fast") || Live(l.SysModule, "c_dash") || Live(l.SysModule, "a") {
+		t.Errorf("Live: b %v, crcx_fast %v, c_dash %v, a %v; want true, true, false, false",
+			Live(l.SysModule, "b"), Live(l.SysModule, "crcx_fast"), Live(l.SysModule, "c_dash"), Live(l.SysModule, "a"))
+	}
 }
 
 func TestProbe(t *testing.T) {
@@ -155,7 +186,7 @@ func TestDefaultLoad(t *testing.T) {
 		{"d", empty, []string{filepath.Join(empty, "kernel/d/d.ko"), "no such file"}},
 	}
 	for _, tt := range tests {
-		l := &Loader{Index: ix, Dir: tt.dir}
+		l := &Loader{Index: ix, Dir: tt.dir, SysModule: empty}
 		err := l.Probe(tt.name)
 		if err == nil {
 			t.Errorf("Probe(%q) with the default Load: no error", tt.name)

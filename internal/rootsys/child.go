@@ -14,6 +14,7 @@ import (
 	"github.com/ants/ants/internal/blockid"
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/guard"
+	"github.com/ants/ants/internal/kmod"
 	"github.com/ants/ants/internal/mount"
 	"golang.org/x/sys/unix"
 )
@@ -160,9 +161,11 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		}
 		return sourceErr("root=%s: cannot mount %s %s (is rootfstype= right, and its module in the image?)", s.Spec, dev.Path, strings.Join(errs, "; "))
 	case NineP:
-		if err := modprobe("9p", "9pnet_fd"); err != nil {
+		t0, had := time.Now(), modulesLive(s.NetModules())
+		if err := modprobe(s.NetModules()...); err != nil {
 			return sourceErr("venti=%s: the 9P modules: %v", s.Venti, err)
 		}
+		t1 := time.Now()
 		// Reach the server first: a refused connection is a clear message, while
 		// the kernel's mount only says "connection refused" or hangs in SYN retries.
 		list := s.Servers
@@ -178,11 +181,12 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		}
 		dial, _ := bootvar.ParseDial(d)
 		data := withOption(s.Data, "port", fmt.Sprint(dial.Port))
+		t2 := time.Now()
 		if err := mountNineP(s, ip, dial.Port, target, data, log); err != nil {
 			return sourceErr("venti=%s: 9P mount failed: %v (aname=%q must be the exported path; options %s)", d, mount.Errno(err), s.Aname, data)
 		}
 		writeServer(d)
-		log(fmt.Sprintf("mounted 9p from %s", d))
+		log(fmt.Sprintf("mounted 9p from %s (%s)", d, phases(had, t0, t1, t2, time.Now())))
 		return nil
 	case VirtFS:
 		if err := modprobe("9p", "9pnet_virtio"); err != nil {
@@ -198,9 +202,11 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		log(fmt.Sprintf("mounted shared folder %s", s.Spec))
 		return nil
 	case NFS:
-		if err := modprobe("nfs", "nfsv4"); err != nil {
+		t0, had := time.Now(), modulesLive(s.NetModules())
+		if err := modprobe(s.NetModules()...); err != nil {
 			log(fmt.Sprintf("modules for nfs: %v", err))
 		}
+		t1 := time.Now()
 		list := s.Servers
 		if len(list) == 0 {
 			list = []string{s.NFSServer}
@@ -216,6 +222,7 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		}
 		spec := server + ":" + s.NFSPath
 		data := s.Data + ",addr=" + ip
+		t2 := time.Now()
 		if err := mount.Mount(spec, target, s.FSType, s.Flags, data); err != nil {
 			hint := ""
 			if errors.Is(err, unix.ENOENT) {
@@ -224,7 +231,7 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 			return sourceErr("root=%s: NFS mount failed: %v%s (options %s)", spec, mount.Errno(err), hint, data)
 		}
 		writeServer(server)
-		log(fmt.Sprintf("mounted %s from %s", s.FSType, spec))
+		log(fmt.Sprintf("mounted %s from %s (%s)", s.FSType, spec, phases(had, t0, t1, t2, time.Now())))
 		return nil
 	}
 	return sourceErr("no root configured (set root= or venti=)")
@@ -602,4 +609,39 @@ func unwrap(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// NetModules are the kernel modules a network root's mount needs (mountSource
+// loads them first), none for other roots. ants net loads them while DHCP waits
+// for its answers, so that the first mount finds them there.
+func (s Source) NetModules() []string {
+	switch s.Kind {
+	case NineP:
+		return []string{"9p", "9pnet_fd"}
+	case NFS:
+		return []string{"nfs", "nfsv4"}
+	}
+	return nil
+}
+
+// phases says where a network mount's time went, for the boot log: the modules
+// (t0 to t1; had: the kernel had them all before, as ants net loads them), finding
+// a server that answers (to t2) and the kernel's mount (to t3).
+func phases(had bool, t0, t1, t2, t3 time.Time) string {
+	ms := func(a, b time.Time) int64 { return b.Sub(a).Milliseconds() }
+	mods := fmt.Sprintf("modules %d ms", ms(t0, t1))
+	if had {
+		mods = "its modules were loaded"
+	}
+	return fmt.Sprintf("%d ms: %s, the server answered in %d, the mount took %d", ms(t0, t3), mods, ms(t1, t2), ms(t2, t3))
+}
+
+// modulesLive says whether the running kernel has all of names (kmod.Live).
+func modulesLive(names []string) bool {
+	for _, n := range names {
+		if !kmod.Live("", n) {
+			return false
+		}
+	}
+	return len(names) > 0
 }

@@ -19,6 +19,8 @@ import (
 // QEMU's default e1000): its carrier is on from probe, so DHCP starts as the
 // link is set up, with no wait for carrier (the kernel's linkwatch, which turns
 // the operational state "up", ran up to a second later and was waited for).
+// NFS's modules are loaded by ants net beside DHCP, and both mounts (netcfg's,
+// the root's) say they found them loaded.
 func TestNFSRoot(t *testing.T) {
 	t.Parallel()
 	dir := qvmtest.CopyTree(t, qvmtest.DemoRoot(t))
@@ -30,7 +32,11 @@ func TestNFSRoot(t *testing.T) {
 	if out := vm.Output(); strings.Contains(out, "waiting for carrier") {
 		t.Errorf("virtio-net: netconf waited for the carrier, which was on when the link was set up:\n%s", out)
 	}
+	// NFS's modules load while DHCP waits; the first mount (netcfg's) finds them.
+	vm.Expect(`net: the root's modules \(nfs nfsv4\) loaded beside it \(\d+ ms\)`, bootTimeout)
+	vm.Expect(`netcfg: mounted nfs4 from 10\.0\.2\.100:/export \(\d+ ms: its modules were loaded,`, bootTimeout)
 	vm.Expect(`root system: starting from nfs 10\.0\.2\.100:/export`, bootTimeout)
+	vm.Expect(`root: mounted nfs4 from 10\.0\.2\.100:/export \(\d+ ms: its modules were loaded,`, bootTimeout)
 	vm.Expect(`demo root: up`, bootTimeout)
 	vm.Line("")
 	p := `demo# `

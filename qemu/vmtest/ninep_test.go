@@ -5,6 +5,7 @@ package vmtest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -28,6 +29,11 @@ func Test9PRoot(t *testing.T) {
 	// carrier then came 2 s late): netconf sets it up once the PHY has the link.
 	if out := vm.Output(); !strings.Contains(out, "netconf: eth0: its PHY has the link") {
 		t.Errorf("e1000: netconf did not wait for its PHY's link before setting it up:\n%s", out)
+	}
+	// 9P's modules load while DHCP waits: the root's mount finds them there.
+	if !regexp.MustCompile(`net: the root's modules \(9p 9pnet_fd\) loaded beside it`).MatchString(vm.Output()) ||
+		!regexp.MustCompile(`root: mounted 9p from tcp!10\.0\.2\.100!564 \(\d+ ms: its modules were loaded,`).MatchString(vm.Output()) {
+		t.Errorf("9P's modules were not loaded beside DHCP, before the root's mount:\n%s", vm.Output())
 	}
 	p := `demo# `
 	vm.Run("echo written-over-9p > /root/note; sync", p, cmdTimeout)
