@@ -139,13 +139,13 @@ func TestFleet(t *testing.T) {
 	if _, ok := fleetSlope(runs[:1], func(f fleetRun) float64 { return f.Wall }); ok {
 		t.Error("a slope from one run")
 	}
-	out := fleetTable(runs)
+	out := fleetTable(runs, "")
 	for _, want := range []string{"| 2 | 30.00 | 28.0, 30.0 | 1.00 | 0.500 |", "| 8 | failed: gnot7: timeout |", "| one more guest (least-squares slope over N) | +10.00 s | | +0.500 s | |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("fleet table lacks %q:\n%s", want, out)
 		}
 	}
-	if fleetTable(nil) != "" {
+	if fleetTable(nil, "") != "" {
 		t.Error("a table without runs")
 	}
 }

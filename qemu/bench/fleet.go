@@ -43,8 +43,9 @@ func parseFleet(s string) ([]int, error) {
 }
 
 // bootFleet boots n guests from one ganesha exporting demo (the demo root tree,
-// which nothing writes: every guest's writes stay in its tmpfs layer).
-func bootFleet(s *session, kernel, initrd, demo string, n int) (fleetRun, error) {
+// which nothing writes: every guest's writes stay in its tmpfs layer), each with
+// the NIC model ("" for QEMU's default, an e1000).
+func bootFleet(s *session, kernel, initrd, demo string, n int, model string) (fleetRun, error) {
 	f := fleetRun{N: n}
 	g, err := s.ganesha(demo)
 	if err != nil {
@@ -63,6 +64,7 @@ func bootFleet(s *session, kernel, initrd, demo string, n int) (fleetRun, error)
 		name := fmt.Sprintf("gnot%d", i+1)
 		nic := g.NIC("10.0.2.100")
 		nic.Hostname = name
+		nic.Model = model
 		vms[i], err = s.start(qvm.Options{Name: name, Append: "root=nfs4:10.0.2.100:" + g.Pseudo + " ants.overlay=tmpfs:size=32m",
 			Kernel: kernel, Initrd: initrd, Devices: []qvm.Device{nic}})
 		if err != nil {

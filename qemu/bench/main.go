@@ -76,7 +76,7 @@ func parseFlags() config {
 	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario, each with a cold boot of the same root (1 with -quick)")
 	keys := flag.Int("keys", 50, "keys typed in each shell for the key echo row (10 with -quick)")
 	fleet := flag.String("fleet", "", "guests booted at once from one NFS export, a run per count (default 1,2,4; 1,2 with -quick; 0: none)")
-	flag.StringVar(&c.nic, "nic", "", "the NIC model of the 9P root's boots (hung part), as QEMU's -nic model= (default QEMU's own, an e1000; virtio-net-pci for virtio)")
+	flag.StringVar(&c.nic, "nic", "", "the NIC model of the 9P root's boots (hung part) and the fleet's guests, as QEMU's -nic model= (default QEMU's own, an e1000; virtio-net-pci for virtio)")
 	flag.BoolVar(&c.verbose, "v", false, "the machines' consoles on stderr as they come (the steps always are; a failed boot's console is kept in build/vmlogs)")
 	bootsOnly := flag.Bool("boots", false, "only the boots of A, B and C (for working on boot speed): -only boots")
 	only := flag.String("only", "", "only these parts, comma-separated: "+strings.Join(allParts, ",")+" (default all; with -quick boots,debboot,demo,echo,hung,fleet)")
@@ -358,9 +358,10 @@ func (b *bench) fleets() {
 		b.fail("fleet: %v", err)
 		return
 	}
+	b.r.NIC = b.nic
 	for _, n := range b.fleet {
 		s := newSession(fmt.Sprintf("bench-fleet-%d", n), b.verbose)
-		f, err := bootFleet(s, b.kernel, b.imgs["A"], export, n)
+		f, err := bootFleet(s, b.kernel, b.imgs["A"], export, n, b.nic)
 		if err = s.end(err); err != nil {
 			f.Err = err.Error()
 			b.fail("fleet of %d: %v", n, err)

@@ -185,7 +185,7 @@ func report(r *result) string {
 		p("| build: make all from no image (Go cache warm), s | %.1f |\n| build: make all after touching cmds/admin/main.go, s | %.1f |\n\n", r.BuildClean, r.BuildIncr)
 	}
 
-	p("%s", fleetTable(r.Fleet))
+	p("%s", fleetTable(r.Fleet, r.NIC))
 	p("%s", driversReport(r))
 	p("%s", debTable(r.DebBoot))
 	p("%s", echoTable(r.Echo))
@@ -286,13 +286,16 @@ func coldBoots(hs []hung) []float64 {
 
 // fleetTable shows the fleet runs (N guests at once from one NFS export), and the
 // cost of one more guest: the slope over N of the wall time and the server's CPU.
-func fleetTable(runs []fleetRun) string {
+func fleetTable(runs []fleetRun, nic string) string {
 	if len(runs) == 0 {
 		return ""
 	}
 	var w strings.Builder
 	p := func(f string, a ...any) { fmt.Fprintf(&w, f, a...) }
-	p("| fleet: guests at once, one NFS export (nfs-ganesha), ants.overlay=tmpfs | wall s, first QEMU start to all roots up | each root up at, s | ganesha CPU s (utime+stime) | ganesha CPU s per guest |\n|---|---|---|---|---|\n")
+	if nic == "" {
+		nic = "e1000, QEMU's default"
+	}
+	p("| fleet: guests at once, one NFS export (nfs-ganesha), ants.overlay=tmpfs, NIC: %s | wall s, first QEMU start to all roots up | each root up at, s | ganesha CPU s (utime+stime) | ganesha CPU s per guest |\n|---|---|---|---|---|\n", nic)
 	for _, f := range runs {
 		if f.Err != "" {
 			p("| %d | failed: %s | | | |\n", f.N, firstLine(f.Err))
