@@ -232,7 +232,7 @@ func bisectAppend(measure bool) string {
 	return "panic=-1"
 }
 
-// demo is one boot of ants to a running demo root, from a disk.
+// demo is one boot of ants to a running demo root (from a disk, or over NFS).
 type demo struct {
 	Wall  float64 `json:"wall_s"`
 	Guest float64 `json:"guest_s"`
@@ -240,9 +240,24 @@ type demo struct {
 }
 
 func bootDemo(s *session, kernel, initrd string, disk qvm.Disk) (demo, error) {
+	return bootDemoWith(s, kernel, initrd, "root=LABEL="+disk.Label+" rootwait", disk)
+}
+
+// bootNFS boots ants to the demo root from g's export over NFSv4 (a bare NFS root:
+// no overlay, its name from the command line), on the NIC model ("" for QEMU's
+// default, an e1000): goal 2's NFS root, alternated with the disk root.
+func bootNFS(s *session, kernel, initrd string, g *qvm.Ganesha, model string) (demo, error) {
+	nic := g.NIC("10.0.2.100")
+	nic.Model = model
+	return bootDemoWith(s, kernel, initrd, "root=nfs4:10.0.2.100:"+g.Pseudo, nic)
+}
+
+// bootDemoWith times a boot to "demo root: up": wall from QEMU's start, and the
+// guest's uptime at that line.
+func bootDemoWith(s *session, kernel, initrd, append string, devs ...qvm.Device) (demo, error) {
 	var d demo
 	start := time.Now()
-	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Append: "root=LABEL=" + disk.Label + " rootwait", Devices: []qvm.Device{disk}})
+	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Append: append, Devices: devs})
 	if err != nil {
 		return d, err
 	}

@@ -130,14 +130,3 @@ func fleetSlope(runs []fleetRun, f func(fleetRun) float64) (slope float64, ok bo
 	}
 	return sxy / sxx, true
 }
-
-// fleetOfOne is the wall time of the fleet run of one guest (its root up, s after
-// QEMU started), or 0 when there was none or it failed.
-func fleetOfOne(runs []fleetRun) float64 {
-	for _, f := range runs {
-		if f.N == 1 && f.Err == "" && len(f.Up) == 1 {
-			return f.Wall
-		}
-	}
-	return 0
-}

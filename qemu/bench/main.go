@@ -41,6 +41,7 @@ type result struct {
 	DebianErr  string           `json:"debian_error,omitempty"`
 	Boots      []boot           `json:"boots"`
 	Demo       []demo           `json:"demo_root"`
+	NFS        []demo           `json:"nfs_root,omitempty"` // alternated with Demo, round by round
 	Hung       []hung           `json:"hung_root"`
 	Echo       []echoRun        `json:"key_echo,omitempty"`
 	Fleet      []fleetRun       `json:"fleet,omitempty"`
@@ -301,6 +302,15 @@ func (b *bench) demoRoots() {
 		return
 	}
 	defer os.Remove(disk.Path)
+	// The NFS root (goal 2) from one ganesha, alternated with the disk root.
+	server := newSession("bench-nfs-server", b.verbose)
+	g, err := b.nfsServer(server, demo)
+	if err != nil {
+		b.fail("nfs root: %v", server.end(err))
+	} else {
+		defer server.end(nil)
+	}
+	b.r.NIC = b.nic
 	for i := 0; i < b.r.N; i++ {
 		s := newSession(fmt.Sprintf("bench-demo-%d", i+1), b.verbose)
 		d, err := bootDemo(s, b.kernel, b.imgs["A"], disk)
@@ -310,7 +320,32 @@ func (b *bench) demoRoots() {
 		}
 		logf("demo root %d: wall %.2f s, guest %.2f s %s", i+1, d.Wall, d.Guest, d.Err)
 		b.r.Demo = append(b.r.Demo, d)
+		if g == nil {
+			continue
+		}
+		s = newSession(fmt.Sprintf("bench-nfs-%d", i+1), b.verbose)
+		n, err := bootNFS(s, b.kernel, b.imgs["A"], g, b.nic)
+		if err = s.end(err); err != nil {
+			n.Err = err.Error()
+			b.fail("nfs root %d: %v", i+1, err)
+		}
+		logf("nfs root %d: wall %.2f s, guest %.2f s %s", i+1, n.Wall, n.Guest, n.Err)
+		b.r.NFS = append(b.r.NFS, n)
 	}
+}
+
+// nfsServer starts a ganesha in s exporting a copy of the demo root tree (the
+// root writes to it, so not the tree itself).
+func (b *bench) nfsServer(s *session, demo string) (*qvm.Ganesha, error) {
+	tmp, err := s.tempDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := qvm.CopyTree(demo, tmp)
+	if err != nil {
+		return nil, err
+	}
+	return s.ganesha(dir)
 }
 
 // hungRoots runs the hung-root scenario -hung times.
