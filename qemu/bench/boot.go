@@ -252,6 +252,14 @@ func bootNFS(s *session, kernel, initrd string, g *qvm.Ganesha, model string) (d
 	return bootDemoWith(s, kernel, initrd, "root=nfs4:10.0.2.100:"+g.Pseudo, nic)
 }
 
+// boot9P boots ants to the demo root in dir from diod over 9P (venti=, DHCP), on
+// the NIC model: goal 2's 9P root, alternated with the disk root.
+func boot9P(s *session, kernel, initrd string, d *qvm.Diod, dir, model string) (demo, error) {
+	nic := d.NIC("10.0.2.100")
+	nic.Model = model
+	return bootDemoWith(s, kernel, initrd, "venti=tcp!10.0.2.100!564 ants.aname="+dir, nic)
+}
+
 // bootDemoWith times a boot to "demo root: up": wall from QEMU's start, and the
 // guest's uptime at that line.
 func bootDemoWith(s *session, kernel, initrd, append string, devs ...qvm.Device) (demo, error) {

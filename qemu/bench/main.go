@@ -41,7 +41,8 @@ type result struct {
 	DebianErr  string           `json:"debian_error,omitempty"`
 	Boots      []boot           `json:"boots"`
 	Demo       []demo           `json:"demo_root"`
-	NFS        []demo           `json:"nfs_root,omitempty"` // alternated with Demo, round by round
+	NFS        []demo           `json:"nfs_root,omitempty"`  // alternated with Demo, round by round
+	NineP      []demo           `json:"ninep_root,omitempty"` // likewise, over 9P from diod
 	Hung       []hung           `json:"hung_root"`
 	Echo       []echoRun        `json:"key_echo,omitempty"`
 	Fleet      []fleetRun       `json:"fleet,omitempty"`
@@ -291,26 +292,40 @@ func (b *bench) boots() {
 
 // demoRoots boots ants N times to the demo root on a disk.
 func (b *bench) demoRoots() {
-	demo, err := qvm.DemoRoot()
+	tree, err := qvm.DemoRoot()
 	if err != nil {
 		b.fail("demo root: %v", err)
 		return
 	}
-	disk, err := qvm.MakeDisk(demo, "benchroot", false, filepath.Join(work, "demoroot.img"))
+	disk, err := qvm.MakeDisk(tree, "benchroot", false, filepath.Join(work, "demoroot.img"))
 	if err != nil {
 		b.fail("demo root disk: %v", err)
 		return
 	}
 	defer os.Remove(disk.Path)
-	// The NFS root (goal 2) from one ganesha, alternated with the disk root.
-	server := newSession("bench-nfs-server", b.verbose)
-	g, err := b.nfsServer(server, demo)
+	// The network roots of goal 2, NFS from one ganesha and 9P from one diod,
+	// each booted right after the disk root of the same round.
+	servers := newSession("bench-net-servers", b.verbose)
+	defer servers.end(nil)
+	g, err := b.nfsServer(servers, tree)
 	if err != nil {
-		b.fail("nfs root: %v", server.end(err))
-	} else {
-		defer server.end(nil)
+		b.fail("nfs root: the server: %v", err)
+	}
+	nineDir, d9, err := b.ninePServer(servers, tree)
+	if err != nil {
+		b.fail("9p root: the server: %v", err)
 	}
 	b.r.NIC = b.nic
+	net := func(kind string, i int, boot func(s *session) (demo, error)) demo {
+		s := newSession(fmt.Sprintf("bench-%s-%d", kind, i+1), b.verbose)
+		n, err := boot(s)
+		if err = s.end(err); err != nil {
+			n.Err = err.Error()
+			b.fail("%s root %d: %v", kind, i+1, err)
+		}
+		logf("%s root %d: wall %.2f s, guest %.2f s %s", kind, i+1, n.Wall, n.Guest, n.Err)
+		return n
+	}
 	for i := 0; i < b.r.N; i++ {
 		s := newSession(fmt.Sprintf("bench-demo-%d", i+1), b.verbose)
 		d, err := bootDemo(s, b.kernel, b.imgs["A"], disk)
@@ -320,17 +335,12 @@ func (b *bench) demoRoots() {
 		}
 		logf("demo root %d: wall %.2f s, guest %.2f s %s", i+1, d.Wall, d.Guest, d.Err)
 		b.r.Demo = append(b.r.Demo, d)
-		if g == nil {
-			continue
+		if g != nil {
+			b.r.NFS = append(b.r.NFS, net("nfs", i, func(s *session) (demo, error) { return bootNFS(s, b.kernel, b.imgs["A"], g, b.nic) }))
 		}
-		s = newSession(fmt.Sprintf("bench-nfs-%d", i+1), b.verbose)
-		n, err := bootNFS(s, b.kernel, b.imgs["A"], g, b.nic)
-		if err = s.end(err); err != nil {
-			n.Err = err.Error()
-			b.fail("nfs root %d: %v", i+1, err)
+		if d9 != nil {
+			b.r.NineP = append(b.r.NineP, net("9p", i, func(s *session) (demo, error) { return boot9P(s, b.kernel, b.imgs["A"], d9, nineDir, b.nic) }))
 		}
-		logf("nfs root %d: wall %.2f s, guest %.2f s %s", i+1, n.Wall, n.Guest, n.Err)
-		b.r.NFS = append(b.r.NFS, n)
 	}
 }
 
@@ -550,4 +560,19 @@ func firstLine(s string) string {
 func fatal(err error) {
 	fmt.Fprintf(os.Stderr, "bench: FAILED: %v\n", err)
 	os.Exit(1)
+}
+
+// ninePServer starts a diod in s exporting a copy of the demo root tree, and
+// returns the copy (the aname) with it.
+func (b *bench) ninePServer(s *session, demo string) (string, *qvm.Diod, error) {
+	tmp, err := s.tempDir()
+	if err != nil {
+		return "", nil, err
+	}
+	dir, err := qvm.CopyTree(demo, tmp)
+	if err != nil {
+		return "", nil, err
+	}
+	d, err := s.diod(dir)
+	return dir, d, err
 }

@@ -68,6 +68,21 @@ func ratioOf(a, b []float64) string {
 	return fmt.Sprintf("%.2f", sa.Med/sb.Med)
 }
 
+// pairs gives the good boots of net (a network root) and, for each whose round's
+// disk boot (disk[i]) is good too, the ratios of their wall and guest times.
+func pairs(net, disk []demo) (wall, guest, wallRatio, guestRatio []float64) {
+	for i, n := range net {
+		if n.Err != "" {
+			continue
+		}
+		wall, guest = append(wall, n.Wall), append(guest, n.Guest)
+		if i < len(disk) && disk[i].Err == "" && disk[i].Wall > 0 && disk[i].Guest > 0 {
+			wallRatio, guestRatio = append(wallRatio, n.Wall/disk[i].Wall), append(guestRatio, n.Guest/disk[i].Guest)
+		}
+	}
+	return
+}
+
 func ratios(a, o map[int]boot, f func(boot) float64) []float64 {
 	var xs []float64
 	for i, ba := range a {
@@ -171,24 +186,21 @@ func report(r *result) string {
 	if nicName == "" {
 		nicName = "e1000, QEMU's default"
 	}
-	var nw, ng, nwr, ngr []float64 // the NFS root's boots, and their ratios to the disk boot of the same round
-	for i, n := range r.NFS {
-		if n.Err != "" {
-			continue
-		}
-		nw, ng = append(nw, n.Wall), append(ng, n.Guest)
-		if i < len(r.Demo) && r.Demo[i].Err == "" && r.Demo[i].Wall > 0 && r.Demo[i].Guest > 0 {
-			nwr, ngr = append(nwr, n.Wall/r.Demo[i].Wall), append(ngr, n.Guest/r.Demo[i].Guest)
-		}
-	}
+	nw, ng, nwr, ngr := pairs(r.NFS, r.Demo)
 	if len(r.NFS) > 0 {
 		p("| demo root over NFS from nfs-ganesha (NIC: %s), alternated with the disk: wall s to \"demo root: up\" (%d boots) | %s |\n", nicName, len(nw), stats(nw).format(2))
 		p("| demo root over NFS: guest s (uptime) at \"demo root: up\" | %s |\n", stats(ng).format(2))
 		p("| NFS root / disk root (issue 15, goal 2: ≤ %.1f), pair by pair: wall / guest | %s / %s |\n", nineGoal, stats(nwr).format(2), stats(ngr).format(2))
 	}
-	p("| 9P root from diod (NIC: %s): wall s to \"demo root: up\" (%d boots) | %s |\n", nicName, len(hb), stats(hb).format(2))
-	p("| 9P root from diod: guest s (uptime) at \"demo root: up\" | %s |\n", stats(hg).format(2))
-	p("| 9P root / disk root (issue 15, goal 2: ≤ %.1f), medians: wall / guest | %s / %s |\n", nineGoal, ratioOf(hb, dw), ratioOf(hg, dg))
+	pw, pg, pwr, pgr := pairs(r.NineP, r.Demo)
+	if len(r.NineP) > 0 {
+		p("| demo root over 9P from diod (NIC: %s), alternated with the disk: wall s to \"demo root: up\" (%d boots) | %s |\n", nicName, len(pw), stats(pw).format(2))
+		p("| demo root over 9P: guest s (uptime) at \"demo root: up\" | %s |\n", stats(pg).format(2))
+		p("| 9P root / disk root (issue 15, goal 2: ≤ %.1f), pair by pair: wall / guest | %s / %s |\n", nineGoal, stats(pwr).format(2), stats(pgr).format(2))
+	}
+	p("| hung root's first boot, 9P from diod (NIC: %s): wall s to \"demo root: up\" (%d boots) | %s |\n", nicName, len(hb), stats(hb).format(2))
+	p("| hung root's first boot: guest s (uptime) at \"demo root: up\" | %s |\n", stats(hg).format(2))
+	p("| hung root's first boot / disk root, medians (not alternated): wall / guest | %s / %s |\n", ratioOf(hb, dw), ratioOf(hg, dg))
 	p("| hung root: Ctrl-] a to \"[ants: admin shell;\", ms | %s |\n", stats(he).format(0))
 	p("| hung root: rootctl restart (second diod) to \"demo root: up\", s | %s |\n", stats(hr).format(2))
 	p("%s", restartRows(r.Hung))
@@ -241,16 +253,19 @@ func report(r *result) string {
 	rr := stats(restartRatios(r.Hung))
 	goal(fmt.Sprintf("restart of a hung root ≤ %.2f× a cold boot of the same root", restartGoal),
 		fmt.Sprintf("%.2f (restart %.2f s, cold boot %.2f s, medians)", rr.Med, stats(hr).Med, stats(coldBoots(r.Hung)).Med), rr.Med <= restartGoal, rr.N > 0)
-	hw, dwm := stats(hb), stats(dw)
-	goal(fmt.Sprintf("9P root ≤ %.1f× a disk root (wall, medians)", nineGoal),
-		fmt.Sprintf("%s (%.2f s vs %.2f s; guest clock %s)", ratioOf(hb, dw), hw.Med, dwm.Med, ratioOf(hg, dg)),
-		hw.N > 0 && dwm.N > 0 && hw.Med <= nineGoal*dwm.Med, hw.N > 0 && dwm.N > 0)
-	// The NFS half of goal 2: a bare NFS root, each boot beside a disk boot.
-	if ns := stats(nwr); ns.N > 0 {
-		goal(fmt.Sprintf("NFS root ≤ %.1f× a disk root (wall, pair by pair)", nineGoal),
-			fmt.Sprintf("%.2f (%.2f s vs %.2f s; guest clock %.2f)", ns.Med, stats(nw).Med, dwm.Med, stats(ngr).Med), ns.Med <= nineGoal, true)
-	} else {
-		goal(fmt.Sprintf("NFS root ≤ %.1f× a disk root (wall, pair by pair)", nineGoal), "not measured", false, false)
+	dwm := stats(dw)
+	// Goal 2: each network root beside the disk boot of the same round.
+	for _, g := range []struct {
+		name  string
+		w, wr []float64
+		gr    []float64
+	}{{"9P", pw, pwr, pgr}, {"NFS", nw, nwr, ngr}} {
+		name := fmt.Sprintf("%s root ≤ %.1f× a disk root (wall, pair by pair)", g.name, nineGoal)
+		if ws := stats(g.wr); ws.N > 0 {
+			goal(name, fmt.Sprintf("%.2f (%.2f s vs %.2f s; guest clock %.2f)", ws.Med, stats(g.w).Med, dwm.Med, stats(g.gr).Med), ws.Med <= nineGoal, true)
+		} else {
+			goal(name, "not measured", false, false)
+		}
 	}
 	if len(r.DebBoot) > 0 {
 		name := fmt.Sprintf("Debian (systemd) from disk to multi-user: ants ≤ %.1fx Debian's initramfs-tools", debGoal)
