@@ -41,7 +41,7 @@ type result struct {
 	DebianErr  string           `json:"debian_error,omitempty"`
 	Boots      []boot           `json:"boots"`
 	Demo       []demo           `json:"demo_root"`
-	NFS        []demo           `json:"nfs_root,omitempty"`  // alternated with Demo, round by round
+	NFS        []demo           `json:"nfs_root,omitempty"`   // alternated with Demo, round by round
 	NineP      []demo           `json:"ninep_root,omitempty"` // likewise, over 9P from diod
 	Hung       []hung           `json:"hung_root"`
 	Echo       []echoRun        `json:"key_echo,omitempty"`
