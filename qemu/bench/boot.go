@@ -307,11 +307,8 @@ func hungRoot(s *session, kernel, initrd, demo, model string) (hung, error) {
 	var h hung
 	var dirs [2]string
 	for i := range dirs {
-		tmp, err := s.tempDir()
-		if err != nil {
-			return h, err
-		}
-		if dirs[i], err = qvm.CopyTree(demo, tmp); err != nil {
+		var err error
+		if dirs[i], err = s.copyTree(demo); err != nil {
 			return h, err
 		}
 	}

@@ -347,11 +347,7 @@ func (b *bench) demoRoots() {
 // nfsServer starts a ganesha in s exporting a copy of the demo root tree (the
 // root writes to it, so not the tree itself).
 func (b *bench) nfsServer(s *session, demo string) (*qvm.Ganesha, error) {
-	tmp, err := s.tempDir()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := qvm.CopyTree(demo, tmp)
+	dir, err := s.copyTree(demo)
 	if err != nil {
 		return nil, err
 	}
@@ -565,11 +561,7 @@ func fatal(err error) {
 // ninePServer starts a diod in s exporting a copy of the demo root tree, and
 // returns the copy (the aname) with it.
 func (b *bench) ninePServer(s *session, demo string) (string, *qvm.Diod, error) {
-	tmp, err := s.tempDir()
-	if err != nil {
-		return "", nil, err
-	}
-	dir, err := qvm.CopyTree(demo, tmp)
+	dir, err := s.copyTree(demo)
 	if err != nil {
 		return "", nil, err
 	}

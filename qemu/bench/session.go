@@ -55,6 +55,16 @@ func (s *session) tempDir() (string, error) {
 	return d, nil
 }
 
+// copyTree copies the tree dir into a temporary directory of the session and
+// returns the copy.
+func (s *session) copyTree(dir string) (string, error) {
+	tmp, err := s.tempDir()
+	if err != nil {
+		return "", err
+	}
+	return qvm.CopyTree(dir, tmp)
+}
+
 // diod starts a 9P server for dir, ended by end.
 func (s *session) diod(dir string) (*qvm.Diod, error) {
 	work, err := s.tempDir()
