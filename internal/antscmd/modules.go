@@ -48,11 +48,7 @@ func (p Paths) loader(out io.Writer, verbose bool) (*kmod.Loader, error) {
 // a root's child or netcfg's, fresh processes, find the network root's modules
 // that ants net loaded.
 func (p Paths) probeAll(names ...string) error {
-	live := true
-	for _, n := range names {
-		live = live && kmod.Live(p.sysModule(), n)
-	}
-	if live {
+	if len(names) == 0 || kmod.AllLive(p.sysModule(), names...) {
 		return nil
 	}
 	l, err := p.loader(io.Discard, false)

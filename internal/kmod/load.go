@@ -172,6 +172,17 @@ func Live(sysModule, name string) bool {
 	return err == nil && fi.IsDir()
 }
 
+// AllLive says whether the kernel has every one of names live (Live), and at
+// least one name was given.
+func AllLive(sysModule string, names ...string) bool {
+	for _, n := range names {
+		if !Live(sysModule, n) {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
 func (l *Loader) logf(format string, args ...any) {
 	if l.Log != nil {
 		l.Log(format, args...)

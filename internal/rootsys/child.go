@@ -161,7 +161,7 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		}
 		return sourceErr("root=%s: cannot mount %s %s (is rootfstype= right, and its module in the image?)", s.Spec, dev.Path, strings.Join(errs, "; "))
 	case NineP:
-		t0, had := time.Now(), modulesLive(s.NetModules())
+		t0, had := time.Now(), kmod.AllLive("", s.NetModules()...)
 		if err := modprobe(s.NetModules()...); err != nil {
 			return sourceErr("venti=%s: the 9P modules: %v", s.Venti, err)
 		}
@@ -202,7 +202,7 @@ func mountSource(s Source, target string, log func(string), modprobe func(...str
 		log(fmt.Sprintf("mounted shared folder %s", s.Spec))
 		return nil
 	case NFS:
-		t0, had := time.Now(), modulesLive(s.NetModules())
+		t0, had := time.Now(), kmod.AllLive("", s.NetModules()...)
 		if err := modprobe(s.NetModules()...); err != nil {
 			log(fmt.Sprintf("modules for nfs: %v", err))
 		}
@@ -634,14 +634,4 @@ func phases(had bool, t0, t1, t2, t3 time.Time) string {
 		mods = "its modules were loaded"
 	}
 	return fmt.Sprintf("%d ms: %s, the server answered in %d, the mount took %d", ms(t0, t3), mods, ms(t1, t2), ms(t2, t3))
-}
-
-// modulesLive says whether the running kernel has all of names (kmod.Live).
-func modulesLive(names []string) bool {
-	for _, n := range names {
-		if !kmod.Live("", n) {
-			return false
-		}
-	}
-	return len(names) > 0
 }
