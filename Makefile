@@ -38,7 +38,7 @@ $(BUILD)/vmlinuz: $(KERNEL)
 $(BUILD)/bin/mkuimage: go.mod go.sum
 	$(GO) build -o $@ github.com/u-root/mkuimage/cmd/mkuimage
 
-$(INITRAMFS): $(SOURCES) $(BUILD)/vmlinuz
+$(INITRAMFS): $(SOURCES) $(BUILD)/vmlinuz | deps
 	$(GO) run ./initramfs -kernel $(KERNEL_DIR) $(if $(MODULES),-modules $(MODULES)) -compress $(COMPRESS) -o $@
 
 # The demo root: a small root system from Debian's busybox-static, on an ext4 disk

@@ -181,3 +181,93 @@ func TestBuildImage(t *testing.T) {
 		t.Errorf("an unknown package: %v; want an error that names it", err)
 	}
 }
+
+// TestSquash: the busybox binary leaves the cpio for the squashfs (an empty file
+// keeps its place and mode), the modules tree goes in beside it, and the cpio gets
+// the squashfs and an empty lib/modules; everything else is as it was. The
+// squashfs is a real one: unsquashfs lists bb and the modules at its top.
+func TestSquash(t *testing.T) {
+	if _, err := exec.LookPath("mksquashfs"); err != nil {
+		t.Skip("needs mksquashfs (apt-get install squashfs-tools)")
+	}
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "image.cpio")
+	f, err := os.Create(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cpio.Newc.Writer(f)
+	recs := []cpio.Record{
+		cpio.Directory("bbin", 0o755),
+		cpio.StaticFile("bbin/bb", "the busybox", 0o755),
+		cpio.Symlink("bbin/ls", "bb"),
+		cpio.StaticFile("bbin/admin", "the admin program", 0o755),
+		cpio.Directory("lib", 0o755),
+	}
+	if err := cpio.WriteRecords(w, recs); err != nil {
+		t.Fatal(err)
+	}
+	cpio.WriteTrailer(w)
+	f.Close()
+	mods := filepath.Join(dir, "root/lib/modules")
+	os.MkdirAll(filepath.Join(mods, "6.1/kernel"), 0o755)
+	os.WriteFile(filepath.Join(mods, "6.1/kernel/x.ko"), []byte("a module"), 0o644)
+	if err := squash(raw, mods, dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err = os.Open(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out, err := cpio.ReadAllRecords(cpio.Newc.Reader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range out {
+		b, _ := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+		switch r.Mode & cpio.S_IFMT {
+		case cpio.S_IFREG:
+			got[r.Name] = fmt.Sprintf("file %o %d", r.Mode&0o777, len(b))
+			if r.Name == "ants.sqfs" && string(b[:4]) != "hsqs" {
+				t.Errorf("ants.sqfs does not start with squashfs' magic: %q", b[:4])
+			}
+		case cpio.S_IFDIR:
+			got[r.Name] = "dir"
+		case cpio.S_IFLNK:
+			got[r.Name] = "-> " + string(b)
+		}
+	}
+	for name, want := range map[string]string{
+		"bbin/bb":     "file 755 0",
+		"bbin/ls":     "-> bb",
+		"bbin/admin":  "file 755 17",
+		"lib/modules": "dir",
+	} {
+		if got[name] != want {
+			t.Errorf("%s: %q, want %q", name, got[name], want)
+		}
+	}
+	if !strings.HasPrefix(got["ants.sqfs"], "file 444 ") {
+		t.Errorf("ants.sqfs: %q, want a read-only file", got["ants.sqfs"])
+	}
+	ls, err := exec.Command("unsquashfs", "-l", "-d", "", filepath.Join(dir, "ants.sqfs")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("unsquashfs: %v: %s", err, ls)
+	}
+	for _, p := range []string{"\n/bb\n", "\n/modules/6.1/kernel/x.ko\n"} {
+		if !strings.Contains("\n"+string(ls), p) {
+			t.Errorf("the squashfs lacks %q:\n%s", strings.TrimSpace(p), ls)
+		}
+	}
+	// A cpio without the busybox is an error that says so.
+	f2, _ := os.Create(raw)
+	w = cpio.Newc.Writer(f2)
+	cpio.WriteRecords(w, recs[:1])
+	cpio.WriteTrailer(w)
+	f2.Close()
+	if err := squash(raw, mods, dir); err == nil || !strings.Contains(err.Error(), "has no bbin/bb") {
+		t.Errorf("a cpio without bbin/bb: %v", err)
+	}
+}

@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh [test|media]: install, from Debian's archive, what building and
-# running ants needs and this machine lacks (QEMU, kmod's depmod, e2fsprogs, fdisk);
+# running ants needs and this machine lacks (QEMU, kmod's depmod, e2fsprogs, fdisk,
+# squashfs-tools' mksquashfs for the image's payload);
 # with "media", also what make usb needs (systemd-boot-efi, mtools, dosfstools); with
 # "test", that and what the tests need (diod and nfs-ganesha, socat to relay QEMU's
 # user network to them, busybox-static for the demo root, debootstrap, the firmware:
@@ -13,6 +14,7 @@ command -v depmod >/dev/null 2>&1 || [ -x /usr/sbin/depmod ] || [ -x /sbin/depmo
 command -v mkfs.ext4 >/dev/null 2>&1 || [ -x /usr/sbin/mkfs.ext4 ] || [ -x /sbin/mkfs.ext4 ] || need="$need e2fsprogs"
 command -v dpkg-deb >/dev/null 2>&1 || need="$need dpkg"
 command -v sfdisk >/dev/null 2>&1 || [ -x /usr/sbin/sfdisk ] || [ -x /sbin/sfdisk ] || need="$need fdisk"
+command -v mksquashfs >/dev/null 2>&1 || [ -x /usr/bin/mksquashfs ] || need="$need squashfs-tools"
 if [ "${1:-}" = test ] || [ "${1:-}" = media ]; then
 	[ -f /usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || need="$need systemd-boot-efi"
 	command -v mcopy >/dev/null 2>&1 || need="$need mtools"

@@ -46,6 +46,18 @@ type DevDir struct {
 	Host string
 	// Sys is sysfs ("/sys"), where block devices are listed.
 	Sys string
+	// Hidden are block devices of the admin side (by Major and Minor) that get
+	// no node, however sysfs or a uevent names them.
+	Hidden []DevRule
+}
+
+func (d DevDir) hidden(major, minor uint32) bool {
+	for _, h := range d.Hidden {
+		if uint32(h.Major) == major && uint32(h.Minor) == minor {
+			return true
+		}
+	}
+	return false
 }
 
 // Fill makes the nodes, directories and links of a fresh /dev.
@@ -140,7 +152,7 @@ func (d DevDir) BlockDevices() []Node {
 			continue
 		}
 		maj, min, ok := ParseDev(strings.TrimSpace(string(b)))
-		if !ok {
+		if !ok || d.hidden(maj, min) {
 			continue
 		}
 		n := Node{Name: e.Name(), Type: Block, Major: maj, Minor: min, Mode: 0o660}
@@ -217,6 +229,9 @@ func (d DevDir) Apply(dirfd int, ev Uevent) error {
 	}
 	switch ev.Action {
 	case "add":
+		if d.hidden(ev.Major, ev.Minor) {
+			return nil
+		}
 		n := Node{Name: ev.DevName, Type: Block, Major: ev.Major, Minor: ev.Minor, Mode: 0o660}
 		if h, ok := d.hostNode(ev.DevName); ok && h.Type == Block {
 			n.Mode, n.Uid, n.Gid = h.Mode, h.Uid, h.Gid

@@ -45,6 +45,10 @@ var RootDevices = []DevRule{
 	{10, 229, "fuse"}, {10, 200, "net/tun"}, {10, 237, "loop-control"}, {10, 232, "kvm"},
 }
 
+// Hidden block devices are the admin side's own (the loop device under the image's
+// squashfs, internal/payload): a contained root gets no node for them and the
+// filter refuses them, as it allows every other block device.
+
 // eBPF instruction encoding (linux/bpf.h, linux/bpf_common.h).
 const (
 	clsLDX   = 0x01
@@ -81,8 +85,9 @@ func (i insn) bytes() []byte {
 
 // program assembles the device filter: the hook's context is struct
 // bpf_cgroup_dev_ctx {u32 access_type (access<<16 | type); u32 major; u32 minor},
-// in r1; the program returns 1 to allow, 0 to refuse (EPERM).
-func program(rules []DevRule) []insn {
+// in r1; the program returns 1 to allow, 0 to refuse (EPERM). hidden are block
+// devices refused before every other block device is allowed.
+func program(rules []DevRule, hidden []DevRule) []insn {
 	var p []insn
 	ldx := func(dst uint8, off int16) insn {
 		return insn{code: clsLDX | sizeW | modeMEM, dst: dst, src: 1, off: off}
@@ -103,6 +108,13 @@ func program(rules []DevRule) []insn {
 	jump := func(code uint8, reg uint8, imm int32, target int32) {
 		fixes = append(fixes, fix{len(p), target})
 		p = append(p, insn{code: code, dst: reg, imm: imm})
+	}
+	for _, h := range hidden {
+		p = append(p,
+			insn{code: clsJMP | jmpJNE | srcK, dst: 2, imm: Block, off: 3},
+			insn{code: clsJMP | jmpJNE | srcK, dst: 3, imm: int32(h.Major), off: 2},
+			insn{code: clsJMP | jmpJNE | srcK, dst: 4, imm: int32(h.Minor), off: 1})
+		jump(clsJMP|jmpJA, 0, 0, deny)
 	}
 	jump(clsJMP|jmpJEQ|srcK, 2, Block, allow)
 	jump(clsJMP|jmpJNE|srcK, 2, Char, deny)
@@ -138,8 +150,8 @@ func program(rules []DevRule) []insn {
 // Allowed runs the filter program on one access, as the kernel would: a
 // small interpreter of exactly the instructions program emits, for tests and for
 // `ants` to explain a refusal.
-func Allowed(rules []DevRule, typ, major, minor int) bool {
-	p := program(rules)
+func Allowed(rules []DevRule, typ, major, minor int, hidden ...DevRule) bool {
+	p := program(rules, hidden)
 	var r [5]uint32
 	ctx := [3]uint32{uint32(3<<16 | typ), uint32(major), uint32(minor)}
 	for pc := 0; pc < len(p); pc++ {
@@ -202,8 +214,9 @@ type progAttachAttr struct {
 // attachment lives as long as the cgroup. This is a hand-assembled program of 30-odd
 // instructions and two bpf(2) calls rather than cilium/ebpf: PID 1 makes the call,
 // and PID 1 stays small (cold start under TCG is measured in docs/performance.md).
-func AttachDeviceFilter(dir string, rules []DevRule) error {
-	p := program(rules)
+// hidden are block devices refused (the admin side's own).
+func AttachDeviceFilter(dir string, rules []DevRule, hidden ...DevRule) error {
+	p := program(rules, hidden)
 	code := make([]byte, 0, 8*len(p))
 	for _, in := range p {
 		code = append(code, in.bytes()...)

@@ -41,10 +41,24 @@ func TestDeviceFilterProgram(t *testing.T) {
 			t.Errorf("%s (%s): allowed %v, want %v", tc.what, DevName(tc.typ, tc.major, tc.minor), got, tc.want)
 		}
 	}
+	// The admin side's loop device (the image's squashfs) is refused; its
+	// neighbours, and a char device of the same numbers (vcs), are what they were.
+	hidden := []DevRule{{7, 0, "loop0"}, {8, 3, "sda3"}}
+	for _, tc := range []struct {
+		typ, major, minor int
+		want              bool
+	}{
+		{Block, 7, 0, false}, {Block, 8, 3, false}, {Block, 7, 1, true}, {Block, 8, 0, true},
+		{Block, 254, 0, true}, {Char, 7, 0, false}, {Char, 1, 3, true}, {Char, 4, 64, false},
+	} {
+		if got := Allowed(RootDevices, tc.typ, tc.major, tc.minor, hidden...); got != tc.want {
+			t.Errorf("with %v hidden: %s allowed %v, want %v", hidden, DevName(tc.typ, tc.major, tc.minor), got, tc.want)
+		}
+	}
 }
 
 func TestDeviceFilterJumpsInRange(t *testing.T) {
-	p := program(RootDevices)
+	p := program(RootDevices, []DevRule{{7, 0, "loop0"}, {7, 1, "loop1"}})
 	for i, in := range p {
 		if in.code&0x07 == clsJMP && in.code != clsJMP|jmpEXIT {
 			to := i + 1 + int(in.off)

@@ -163,6 +163,25 @@ func TestDevDir(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(dir, "antsvdz")); !os.IsNotExist(err) {
 		t.Errorf("removed node still there: %v", err)
 	}
+	// A hidden block device (the admin side's) gets no node from a uevent, nor
+	// from sysfs on a fill or a resync.
+	hid := d
+	if blocks := d.BlockDevices(); len(blocks) > 0 {
+		b := blocks[0]
+		hid.Hidden = []DevRule{{int(b.Major), int(b.Minor), b.Name}}
+		for _, n := range hid.BlockDevices() {
+			if n.Name == b.Name {
+				t.Errorf("BlockDevices lists hidden %s", b.Name)
+			}
+		}
+	}
+	hid.Hidden = append(hid.Hidden, DevRule{254, 98, "antsvdy"})
+	if err := hid.Apply(fd, Uevent{Action: "add", Subsystem: "block", DevName: "antsvdy", Major: 254, Minor: 98, HasDev: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "antsvdy")); !os.IsNotExist(err) {
+		t.Errorf("a hidden block device got a node: %v", err)
+	}
 	// A resync brings back what sysfs lists and removes a stale block node.
 	unix.Mknodat(fd, "antsstale", unix.S_IFBLK|0o600, int(unix.Mkdev(254, 77)))
 	blocks := d.BlockDevices()

@@ -132,7 +132,7 @@ func (l *Loader) loadModule(name string) (loaded bool, err error) {
 	}
 	load := l.Load
 	if load == nil {
-		load = finitModule
+		load = LoadFile
 	}
 	if Live(l.SysModule, name) {
 		l.done[name] = true
@@ -189,16 +189,17 @@ func (l *Loader) logf(format string, args ...any) {
 	}
 }
 
-// finitModule loads a module file: a plain .ko with finit_module(2); a .ko.zst
-// (Debian's kernel cannot decompress modules itself) decompressed here and given to
-// init_module(2). u-root's pkg/kmodule.FileInit does the same for .ko.zst (and
+// LoadFile loads a module file: a plain .ko with finit_module(2) (the image's
+// modules, read from its squashfs, internal/payload); a .ko.zst (an image built
+// with -payload cpio keeps them so; Debian's kernel cannot decompress modules
+// itself) decompressed here and given to init_module(2). u-root's pkg/kmodule.FileInit does the same for .ko.zst (and
 // .xz, .gz) since v0.16, but it gives init_module(2) every plain .ko too (its
 // compression reader returns the file itself, so finit_module is never tried),
 // returns bare errnos without the file's name, and links ulikunitz/xz into an
 // image that is at 11.9 of its 12 MiB for formats Debian's modules do not use;
 // these twenty lines stay. Its Prober, for its part, knows neither
 // modules.alias nor modules.softdep, which coldplug and Probe need.
-func finitModule(path, params string) error {
+func LoadFile(path, params string) error {
 	if strings.HasSuffix(path, ".ko.zst") {
 		b, err := os.ReadFile(path)
 		if err != nil {

@@ -206,11 +206,11 @@ func TestLoadZstdModule(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.ko.zst")
 	os.WriteFile(bad, []byte("not zstd at all"), 0o644)
-	err := finitModule(bad, "")
+	err := LoadFile(bad, "")
 	if err == nil || !strings.Contains(err.Error(), "bad.ko.zst") {
 		t.Errorf("corrupt .ko.zst: %v", err)
 	}
-	if err := finitModule(filepath.Join(dir, "x.ko.xz"), ""); err == nil || !strings.Contains(err.Error(), ".ko.zst") {
+	if err := LoadFile(filepath.Join(dir, "x.ko.xz"), ""); err == nil || !strings.Contains(err.Error(), ".ko.zst") {
 		t.Errorf("a .ko.xz: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ants/ants/internal/mount"
+	"github.com/ants/ants/internal/payload"
 	"github.com/ants/ants/internal/testns"
 
 	"golang.org/x/sys/unix"
@@ -56,7 +57,7 @@ func TestSwitchRoot(t *testing.T) {
 	if err := unix.Mount("tmpfs", fake, "tmpfs", 0, "mode=0755"); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"bbin/bb", "lib/modules/6.1/kernel/x.ko.zst", "lib/boot/10-a.sh", "etc/passwd", "init"} {
+	for _, f := range []string{"bbin/bb", "lib/modules/6.1/kernel/x.ko.zst", "lib/boot/10-a.sh", "etc/passwd", "init", payload.File} {
 		p := filepath.Join(fake, f)
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte(f), 0o755); err != nil {
@@ -103,7 +104,11 @@ func TestSwitchRoot(t *testing.T) {
 		t.Errorf("writing into /lib/boot: %v", err)
 	}
 	// The old root keeps the image directories and nothing else.
-	for f, want := range map[string]bool{"bbin/bb": true, "lib/modules/6.1/kernel/x.ko.zst": true, "etc/passwd": false, "init": false, "lib/boot": false} {
+	// The payload squashfs (a loop device's backing file) stays too, unmoved.
+	if _, err := os.Stat("/" + payload.File); !os.IsNotExist(err) {
+		t.Errorf("/%s was moved into the tmpfs: %v", payload.File, err)
+	}
+	for f, want := range map[string]bool{"bbin/bb": true, "lib/modules/6.1/kernel/x.ko.zst": true, payload.File: true, "etc/passwd": false, "init": false, "lib/boot": false} {
 		var st unix.Stat_t
 		err := unix.Fstatat(int(old.Fd()), f, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if (err == nil) != want {

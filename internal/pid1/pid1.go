@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,8 +20,10 @@ import (
 
 	"github.com/ants/ants/internal/bootvar"
 	"github.com/ants/ants/internal/console"
+	"github.com/ants/ants/internal/guard"
 	"github.com/ants/ants/internal/klog"
 	"github.com/ants/ants/internal/mount"
+	"github.com/ants/ants/internal/payload"
 	"github.com/ants/ants/internal/power"
 	"github.com/ants/ants/internal/rootctl"
 	"golang.org/x/sys/unix"
@@ -46,6 +49,11 @@ type Init struct {
 	admin   *console.Client
 	rootc   *console.Client
 	root    *Life
+	payload *os.File // the image's squashfs, from stage1 to mountPayload
+	// adminBlock are the block devices the admin side holds (the payload's loop
+	// device): a contained root gets no node for them and its filter refuses them.
+	// Written once by mountPayload, before any root starts.
+	adminBlock []guard.DevRule
 	// The admin shell: started before the boot scripts when the console has a
 	// mux (so Ctrl-] a reaches it while they run), restarted when it exits. Only
 	// the goroutine of Main (stage2, then superviseForever) touches these two.
@@ -136,6 +144,13 @@ func (in *Init) stage1() (*bootvar.Set, []error) {
 	if err != nil {
 		size = totalBytes() / 2
 	}
+	// The payload squashfs is opened here, where it is, and mounted after the
+	// admin prompt appears (mountPayload).
+	if f, err := payload.Open("/"); err != nil {
+		in.log.Printf("init: image: %v", err)
+	} else {
+		in.payload = f
+	}
 	done := in.log.Step(fmt.Sprintf("admin namespace: tmpfs of %d MiB", size>>20))
 	sw, err := SwitchRoot(size)
 	if err != nil {
@@ -146,6 +161,38 @@ func (in *Init) stage1() (*bootvar.Set, []error) {
 	done(nil)
 	in.log.Printf("moved %d files into it; %s bound read-only from the image", sw.Moved, strings.Join(sw.Bound, " "))
 	return vars, errs
+}
+
+// mountPayload mounts the image's squashfs (internal/payload) onto /bbin/bb and
+// /lib/modules of the admin namespace. It runs once the admin prompt is there
+// (72-85 ms under TCG that the prompt does not wait for) and before anything from
+// /bbin/bb starts; a command typed at the prompt meanwhile waits for it
+// (payload.WaitBin). Without it only the admin program runs (PID 1, the admin
+// shell and its builtins): the log says so and what to do.
+func (in *Init) mountPayload() {
+	if in.payload == nil {
+		return // an image built with -payload cpio
+	}
+	defer in.payload.Close()
+	start := time.Now()
+	m, err := payload.System{Image: in.payload}.Mount()
+	ms := time.Since(start).Milliseconds()
+	if err != nil {
+		in.log.Printf("init: image: cannot mount /%s after %d ms: %v; only the admin shell's builtins will run (boot an image built for kernel %s, or one built with -payload cpio)", payload.File, ms, err, release())
+		os.WriteFile(payload.StatusFile, []byte(err.Error()+"\n"), 0o644)
+		return
+	}
+	var st unix.Stat_t
+	if unix.Stat(m.Loop, &st) == nil {
+		in.adminBlock = []guard.DevRule{{Major: int(unix.Major(st.Rdev)), Minor: int(unix.Minor(st.Rdev)), Name: filepath.Base(m.Loop) + " (the image's squashfs)"}}
+	}
+	os.WriteFile(payload.StatusFile, []byte("ok\n"), 0o644)
+	os.RemoveAll("/" + payload.BootDir) // loaded: the squashfs has them all again
+	loaded := ""
+	if len(m.Loaded) > 0 {
+		loaded = ", loaded " + strings.Join(m.Loaded, " ")
+	}
+	in.log.Printf("image: /%s (%.1f MiB) on %s: /bbin/bb and /lib/modules read from it (%d ms: modules %d ms%s)", payload.File, float64(m.Size)/(1<<20), m.Loop, ms, m.Modules.Milliseconds(), loaded)
 }
 
 // stage2 runs in the admin namespace.
@@ -176,6 +223,7 @@ func (in *Init) stage2(vars *bootvar.Set, errs []error) {
 			in.mux.Focus(in.admin)
 		}
 	}
+	in.mountPayload()
 	if err := vars.WriteEnv(EnvDir); err != nil {
 		in.log.Printf("init: writing %s: %v", EnvDir, err)
 	}

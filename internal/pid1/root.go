@@ -350,7 +350,7 @@ func (in *Init) newCgroup(n int, src rootsys.Source) (string, int) {
 	}
 	what := "limits: " + lim.String()
 	if !src.Full {
-		if err := guard.AttachDeviceFilter(dir, guard.RootDevices); err != nil {
+		if err := guard.AttachDeviceFilter(dir, guard.RootDevices, in.adminBlock...); err != nil {
 			in.log.Printf("root system: %v; the root can open every device", err)
 		} else {
 			what += "; device filter on"
@@ -388,7 +388,7 @@ func (m *rootMachine) newRootDev() string {
 		in.log.Printf("root system: a /dev of its own: %v; it gets the kernel's devtmpfs", err)
 		return ""
 	}
-	d := guard.DevDir{Path: RootDevDir, Host: "/dev", Sys: "/sys"}
+	d := guard.DevDir{Path: RootDevDir, Host: "/dev", Sys: "/sys", Hidden: in.adminBlock}
 	if err := d.Fill(); err != nil {
 		in.log.Printf("root system: %v", err)
 	}

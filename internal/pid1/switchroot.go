@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/ants/ants/internal/mount"
+	"github.com/ants/ants/internal/payload"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,6 +22,8 @@ var keepMounts = []string{"/proc", "/sys", "/dev", "/run"}
 // unpacked them and are bind-mounted read-only into the admin tmpfs: copying them
 // cost half a second under TCG, and PID 1 keeps running the very binary it was
 // started from, so memory still holds one copy and nothing needs to start again.
+// /bbin/bb and /lib/modules are themselves binds from the image's squashfs
+// (internal/payload), which the recursive bind carries along.
 var ImageDirs = []string{"/bbin", "/lib/modules"}
 
 // Switched says what SwitchRoot did.
@@ -51,7 +54,8 @@ func SwitchRoot(size uint64) (sw Switched, err error) {
 	if err != nil {
 		return sw, err
 	}
-	skip := map[string]bool{newRoot: true}
+	// The payload squashfs is the loop device's backing file: it stays where it is.
+	skip := map[string]bool{newRoot: true, "/" + payload.File: true, "/" + payload.MountDir: true}
 	for _, p := range keepMounts {
 		skip[p] = true
 	}

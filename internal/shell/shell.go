@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ants/ants/internal/lineedit"
+	"github.com/ants/ants/internal/payload"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 	"mvdan.cc/sh/v3/expand"
@@ -69,7 +70,13 @@ func newRunner(params []string) (*interp.Runner, error) {
 		interp.StdIO(os.Stdin, os.Stdout, os.Stderr),
 		interp.Env(expand.ListEnviron(os.Environ()...)),
 		interp.ExecHandlers(func(interp.ExecHandlerFunc) interp.ExecHandlerFunc {
-			return interp.DefaultExecHandler(killTimeout)
+			run := interp.DefaultExecHandler(killTimeout)
+			return func(ctx context.Context, args []string) error {
+				// A command typed the moment the prompt appears: PID 1 is
+				// mounting the image's programs (internal/payload).
+				payload.WaitBin(5 * time.Second)
+				return run(ctx, args)
+			}
 		}),
 	}
 	if len(params) > 1 {

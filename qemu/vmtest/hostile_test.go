@@ -49,6 +49,16 @@ func TestHostileRootDevices(t *testing.T) {
 	if n := strings.Count(out, "Operation not permitted"); n != 5 {
 		t.Errorf("want mknod and four opens refused (Operation not permitted), got %d:\n%s", n, out)
 	}
+	// The admin side's loop device (7:0, the image's squashfs): no node in the
+	// root's /dev; mknod refused, and refused on open in a devtmpfs of its own.
+	if out := vm.Run("ls /dev", p, cmdTimeout); regexp.MustCompile(`\bloop0\b`).MatchString(out) {
+		t.Errorf("the root's /dev has the admin's loop0:\n%s", out)
+	}
+	out = vm.Run("mknod /tmp/l0 b 7 0; mount -t devtmpfs d /tmp/d", p, cmdTimeout)
+	out += vm.Run("head -c1 /tmp/d/loop0; umount /tmp/d", p, cmdTimeout)
+	if n := strings.Count(out, "Operation not permitted"); n != 2 {
+		t.Errorf("want mknod and an open of the admin's loop0 refused, got %d:\n%s", n, out)
+	}
 	// The kernel's hooks are read-only: no program of the root's is run by the kernel.
 	out = vm.Run("echo '|/bin/sh -c reboot' > /proc/sys/kernel/core_pattern", p, cmdTimeout)
 	out += vm.Run("echo x > /proc/sys/kernel/modprobe", p, cmdTimeout)

@@ -102,16 +102,22 @@ func TestAdminShell(t *testing.T) {
 		t.Errorf("the boot scripts' lines did not reach the console behind the prompt")
 	}
 	mounts := vm.Run("cat /proc/mounts", p, cmdTimeout)
-	// The image's busybox and modules stay on the initramfs, bound read-only.
+	// The image's programs and modules stay on the initramfs, bound read-only; the
+	// busybox and the modules are read from the image's squashfs on a loop device.
 	if !strings.Contains(mounts, "\nants / tmpfs ") || strings.Count(mounts, "\nrootfs ") != 2 ||
 		!strings.Contains(mounts, "rootfs /bbin rootfs ro,") || !strings.Contains(mounts, "rootfs /lib/modules rootfs ro,") ||
-		strings.Count(mounts, " /proc proc ") != 1 {
-		t.Errorf("/ is not the admin tmpfs with /bbin and /lib/modules bound read-only, or a mount is doubled; /proc/mounts:\n%s", mounts)
+		!strings.Contains(mounts, "/dev/loop0 /bbin/bb squashfs ro,") || !strings.Contains(mounts, "/dev/loop0 /lib/modules squashfs ro,") ||
+		strings.Count(mounts, " squashfs ") != 2 || strings.Count(mounts, " /proc proc ") != 1 {
+		t.Errorf("/ is not the admin tmpfs with /bbin and /lib/modules bound read-only, /bbin/bb and /lib/modules from the squashfs, or a mount is doubled; /proc/mounts:\n%s", mounts)
 	}
 	contains(t, "read-only /bbin", vm.Run("echo x >/bbin/new; echo x >/lib/modules/new; echo x >/new && echo root-writable", p, cmdTimeout),
 		"read-only file system", "root-writable")
 	contains(t, "boot log", vm.Run("cat /run/ants/boot.log", p, cmdTimeout),
-		"init started", "admin namespace: tmpfs", "ran /lib/boot/20-ask.sh", "boot scripts done: 6 ran, 0 failed")
+		"init started", "admin namespace: tmpfs", "image: /ants.sqfs (", "MiB) on /dev/loop0: /bbin/bb and /lib/modules read from it (",
+		"loaded loop squashfs)", "ran /lib/boot/20-ask.sh", "boot scripts done: 6 ran, 0 failed")
+	// The image's loop device cannot be written, nor changed, even by the admin.
+	contains(t, "loop0", vm.Run("cat /sys/block/loop0/ro /sys/block/loop0/loop/autoclear; ls /lib/ants-boot", p, cmdTimeout),
+		"1\r\n1\r\n", "lstat /lib/ants-boot: no such file")
 	contains(t, "ants env", vm.Run("ants env", p, cmdTimeout), "sysname=ants")
 
 	// ^C stops the command, not the shell.
