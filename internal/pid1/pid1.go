@@ -640,7 +640,10 @@ func userProcess(stat string) bool {
 }
 
 // unmountAll unmounts what it can of proc's self/mountinfo, newest first, and
-// counts in n how many went.
+// counts in n how many went. The kernel's file systems stay, and so do the image's
+// read-only mounts (/bbin, its bb from the squashfs, /lib/modules): they hold
+// nothing to write, and if reboot(2) fails the admin shell that stays still has
+// its programs.
 func unmountAll(proc string, unmount func(string, int) error, n *atomic.Int32) {
 	mps, err := mount.Points(proc + "/self/mountinfo")
 	if err != nil {
@@ -648,7 +651,7 @@ func unmountAll(proc string, unmount func(string, int) error, n *atomic.Int32) {
 	}
 	for i := len(mps) - 1; i >= 0; i-- {
 		switch mps[i] {
-		case "/", "/proc", "/sys", "/dev", "/dev/pts":
+		case "/", "/proc", "/sys", "/dev", "/dev/pts", "/bbin", "/" + payload.BinTarget, "/" + payload.ModulesTarget:
 			continue
 		}
 		if unmount(mps[i], 0) == nil {

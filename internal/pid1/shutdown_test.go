@@ -2,6 +2,7 @@ package pid1
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -236,5 +237,24 @@ func TestUnmountAllNoMountinfo(t *testing.T) {
 	unmountAll(t.TempDir(), func(string, int) error { called = true; return nil }, &n)
 	if called || n.Load() != 0 {
 		t.Errorf("unmounted %d (called %v)", n.Load(), called)
+	}
+}
+
+// unmountAll leaves the kernel's file systems and the image's read-only mounts
+// (the admin shell that stays if reboot(2) fails needs its programs), and unmounts
+// the rest newest first.
+func TestUnmountAllKeepsTheImage(t *testing.T) {
+	proc := t.TempDir()
+	os.MkdirAll(filepath.Join(proc, "self"), 0o755)
+	var info strings.Builder
+	for i, p := range []string{"/", "/proc", "/dev", "/bbin", "/bbin/bb", "/lib/modules", "/mnt/disk", "/run/ants/root"} {
+		fmt.Fprintf(&info, "%d 1 0:%d / %s rw - tmpfs x rw\n", 20+i, i, p)
+	}
+	os.WriteFile(filepath.Join(proc, "self/mountinfo"), []byte(info.String()), 0o644)
+	var got []string
+	var n atomic.Int32
+	unmountAll(proc, func(p string, _ int) error { got = append(got, p); return nil }, &n)
+	if strings.Join(got, " ") != "/run/ants/root /mnt/disk" || n.Load() != 2 {
+		t.Errorf("unmounted %v (%d), want /run/ants/root /mnt/disk", got, n.Load())
 	}
 }
