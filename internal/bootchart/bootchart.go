@@ -61,8 +61,10 @@ const (
 )
 
 var (
-	lineRE   = regexp.MustCompile(`^\[\s*(\d+\.\d+)\]\s+(\S+?):\s+(.*)$`)
-	msRE     = regexp.MustCompile(`\((\d+) ms\)$`)
+	lineRE = regexp.MustCompile(`^\[\s*(\d+\.\d+)\]\s+(\S+?):\s+(.*)$`)
+	msRE   = regexp.MustCompile(`\((\d+) ms\)$`)
+	// PID 1's payload line: "(80 ms: modules 55 ms, loaded loop squashfs)".
+	imageRE  = regexp.MustCompile(`\((\d+) ms: `)
 	scriptRE = regexp.MustCompile(`(\S+\.sh)\b`)
 )
 
@@ -103,6 +105,10 @@ func ParseLog(r io.Reader, name string) (Timeline, error) {
 			mark(LanePID1, "init")
 		case src == "ants" && strings.HasPrefix(msg, "admin namespace:") && ms >= 0:
 			span(LanePID1, "admin tmpfs", false)
+		case src == "ants" && strings.HasPrefix(msg, "image: ") && imageRE.MatchString(msg):
+			v, _ := strconv.Atoi(imageRE.FindStringSubmatch(msg)[1])
+			ms = float64(v) / 1000
+			span(LanePID1, "payload", false)
 		case src == "ants" && strings.HasPrefix(msg, "admin shell on"):
 			mark(LanePID1, "admin shell")
 		case src == "ants" && strings.HasPrefix(msg, "boot variables in"):

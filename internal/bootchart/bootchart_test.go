@@ -24,7 +24,7 @@ func TestParseLog(t *testing.T) {
 	for _, s := range tl.Spans {
 		got = append(got, s.Lane+"/"+s.Label)
 	}
-	want := "kernel/kernel PID 1/admin tmpfs boot scripts/10-modules boot scripts/20-ask boot scripts/30-sysname boot scripts/40-network boot scripts/50-nsfs boot scripts/60-sshd root/mount boot scripts/70-broken"
+	want := "kernel/kernel PID 1/admin tmpfs PID 1/payload boot scripts/10-modules boot scripts/20-ask boot scripts/30-sysname boot scripts/40-network boot scripts/50-nsfs boot scripts/60-sshd root/mount boot scripts/70-broken"
 	if strings.Join(got, " ") != want {
 		t.Errorf("spans:\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
@@ -32,7 +32,10 @@ func TestParseLog(t *testing.T) {
 	if k.Start != 0 || k.End != 2.949 {
 		t.Errorf("kernel span %+v", k)
 	}
-	mods := tl.Spans[2]
+	if p := tl.Spans[2]; p.End != 3.262 || p.End-p.Start < 0.079 || p.End-p.Start > 0.081 {
+		t.Errorf("payload span %+v (80 ms ending at 3.262)", p)
+	}
+	mods := tl.Spans[3]
 	if d := mods.End - mods.Start; d < 1.471 || d > 1.473 || mods.End != 5.205 {
 		t.Errorf("10-modules span %+v (1472 ms ending at 5.205)", mods)
 	}
