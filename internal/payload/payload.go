@@ -231,8 +231,8 @@ func WaitBin(d time.Duration) {
 		return
 	}
 	for deadline := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
-		fi, err := os.Stat("/" + BinTarget)
-		_, serr := os.Stat(StatusFile)
+		fi, err := os.Stat(waitBin)
+		_, serr := os.Stat(waitStatus)
 		if err != nil || fi.Size() > 0 || serr == nil {
 			binReady.Store(true) // mounted, not this image's layout, or PID 1 is done
 			return
@@ -244,3 +244,6 @@ func WaitBin(d time.Duration) {
 }
 
 var binReady atomic.Bool
+
+// WaitBin's files; the tests point them elsewhere.
+var waitBin, waitStatus = "/" + BinTarget, StatusFile
