@@ -73,7 +73,11 @@ func run(args []string) error {
 	if err := os.RemoveAll(*work); err != nil {
 		return err
 	}
-	n, err := copyModules(modDir, root, *modList, !sq)
+	ix, err := kernelIndex(modDir)
+	if err != nil {
+		return err
+	}
+	n, err := copyModules(ix, modDir, root, *modList, !sq)
 	if err != nil {
 		return err
 	}
@@ -103,7 +107,7 @@ func run(args []string) error {
 	files = append(files, "bootscripts:lib/boot")
 	if sq {
 		boot := filepath.Join(*work, "boot")
-		if err := bootModules(modDir, boot); err != nil {
+		if err := bootModules(ix, modDir, boot); err != nil {
 			return err
 		}
 		files = append(files, boot+":"+payload.BootDir)
@@ -217,22 +221,24 @@ func onlyRelease(dir string) (string, error) {
 	return filepath.Join(dir, rels[0]), nil
 }
 
+// kernelIndex reads the kernel's module index (modules.dep and the rest), once for
+// copyModules and bootModules. A kernel package unpacked with dpkg-deb has no
+// modules.dep: depmod makes it first.
+func kernelIndex(modDir string) (*kmod.Index, error) {
+	if _, err := os.Stat(filepath.Join(modDir, "modules.dep")); err != nil {
+		rel, base := filepath.Base(modDir), filepath.Dir(filepath.Dir(filepath.Dir(modDir)))
+		if out, err := exec.Command("depmod", "-b", base, rel).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("depmod -b %s %s: %v: %s (apt-get install kmod)", base, rel, err, out)
+		}
+	}
+	return kmod.LoadIndex(modDir)
+}
+
 // copyModules puts the listed modules and their dependencies under
 // root/lib/modules/RELEASE (zstd-compressed each if compress) and runs depmod there,
 // so modules.dep and modules.alias describe exactly what the image carries.
-func copyModules(modDir, root, list string, compress bool) (int, error) {
+func copyModules(ix *kmod.Index, modDir, root, list string, compress bool) (int, error) {
 	rel := filepath.Base(modDir)
-	if _, err := os.Stat(filepath.Join(modDir, "modules.dep")); err != nil {
-		// A kernel package unpacked with dpkg-deb has no modules.dep: depmod makes it.
-		base := filepath.Dir(filepath.Dir(filepath.Dir(modDir)))
-		if out, err := exec.Command("depmod", "-b", base, rel).CombinedOutput(); err != nil {
-			return 0, fmt.Errorf("depmod -b %s %s: %v: %s (apt-get install kmod)", base, rel, err, out)
-		}
-	}
-	ix, err := kmod.LoadIndex(modDir)
-	if err != nil {
-		return 0, err
-	}
 	names, err := listfile.Read(list)
 	if err != nil {
 		return 0, err
@@ -296,11 +302,7 @@ func compressModule(src, dst string) error {
 // to finit_module(2) as it is; the image's compression covers them), with
 // payload.Order naming them. Built-in ones are left out: a kernel with both
 // built in gets an empty list. A kernel with neither cannot mount the payload.
-func bootModules(modDir, dir string) error {
-	ix, err := kmod.LoadIndex(modDir)
-	if err != nil {
-		return err
-	}
+func bootModules(ix *kmod.Index, modDir, dir string) error {
 	paths, err := ix.Closure([]string{"loop", "squashfs"})
 	if err != nil {
 		return fmt.Errorf("%v: kernel %s cannot mount the image's squashfs; build with -payload cpio", err, ix.Release())

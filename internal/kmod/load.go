@@ -19,7 +19,7 @@ import (
 type Loader struct {
 	Index *Index
 	Dir   string                           // where the .ko files are; "" means the index's directory
-	Load  func(path, params string) error  // nil means finit_module(2) for .ko, init_module(2) for .ko.zst
+	Load  func(path, params string) error  // nil means LoadFile
 	Log   func(format string, args ...any) // optional
 	// SysModule is the kernel's list of modules, "" meaning /sys/module: a module
 	// live there is not read, decompressed and given to the kernel again (which
@@ -192,7 +192,8 @@ func (l *Loader) logf(format string, args ...any) {
 // LoadFile loads a module file: a plain .ko with finit_module(2) (the image's
 // modules, read from its squashfs, internal/payload); a .ko.zst (an image built
 // with -payload cpio keeps them so; Debian's kernel cannot decompress modules
-// itself) decompressed here and given to init_module(2). u-root's pkg/kmodule.FileInit does the same for .ko.zst (and
+// itself) decompressed here and given to init_module(2). u-root's
+// pkg/kmodule.FileInit does the same for .ko.zst (and
 // .xz, .gz) since v0.16, but it gives init_module(2) every plain .ko too (its
 // compression reader returns the file itself, so finit_module is never tried),
 // returns bare errnos without the file's name, and links ulikunitz/xz into an

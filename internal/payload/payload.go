@@ -10,9 +10,9 @@
 // is, and read (decompressed by the kernel, a block at a time) only where a program
 // or a module is read, into page cache the kernel can drop and read again.
 //
-// The builder (initramfs/) lays the image out with these names; PID 1 calls Mount
-// before it builds the admin tmpfs, which binds /bbin and /lib/modules from the
-// initramfs as before.
+// The builder (initramfs/) lays the image out with these names. PID 1 opens File
+// (Open) before it moves into the admin tmpfs, which binds /bbin and /lib/modules
+// from the initramfs as before, and calls Mount once the admin prompt is there.
 package payload
 
 import (
@@ -59,7 +59,9 @@ var params = map[string]string{"loop": "max_loop=1"}
 
 // Mounted says what Mount did.
 type Mounted struct {
-	Loop   string   // the loop device, /dev/loopN
+	Loop   string // the loop device, /dev/loopN
+	Major  uint32 // its device number, for the root's device filter
+	Minor  uint32
 	Size   int64    // the squashfs' bytes
 	Loaded []string // boot modules loaded (not live before)
 	// The time loading them took; the rest of Mount is the attach and the mounts.
@@ -140,6 +142,11 @@ func (s System) Mount() (m Mounted, err error) {
 	// mount holds the device.
 	defer lf.Close()
 	m.Loop = lf.Name()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(lf.Fd()), &st); err != nil {
+		return m, err
+	}
+	m.Major, m.Minor = unix.Major(st.Rdev), unix.Minor(st.Rdev)
 	dir := s.path(MountDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return m, err
@@ -161,11 +168,12 @@ func (s System) Mount() (m Mounted, err error) {
 	return m, nil
 }
 
-// attach gives img to a free loop device, read-only and with autoclear, and
-// returns the device, open (its last close would detach it). u-root's pkg/mount/loop finds the free device (as
-// here) but attaches with LOOP_SET_FD, writable when the file is and without
-// autoclear: a writable device would let a write to it change the admin side's
-// programs under the squashfs.
+// attach gives f to a free loop device, read-only and with autoclear, and returns
+// the device, open (its last close would detach it). u-root's pkg/mount/loop finds
+// the free device (as here) but attaches with LOOP_SET_FD, writable when the file
+// is and without autoclear: a writable device would let a write to it change the
+// admin side's programs under the squashfs. The device's node is there when
+// LOOP_CTL_GET_FREE returns (devtmpfs makes it before the device is added).
 func (s System) attach(f *os.File) (*os.File, error) {
 	dev := s.Dev
 	if dev == "" {
@@ -176,8 +184,8 @@ func (s System) attach(f *os.File) (*os.File, error) {
 		return nil, fmt.Errorf("%s: %w (is the loop module loaded?)", File, err)
 	}
 	defer ctl.Close()
-	// Another process may take the free device between the two calls (nothing else
-	// runs this early in PID 1, but a second try costs nothing).
+	// Another process (a losetup in the admin shell) may take the free device
+	// between the two calls: then another try.
 	var last error
 	for try := 0; try < 4; try++ {
 		n, err := unix.IoctlRetInt(int(ctl.Fd()), unix.LOOP_CTL_GET_FREE)
@@ -185,7 +193,7 @@ func (s System) attach(f *os.File) (*os.File, error) {
 			return nil, fmt.Errorf("%s: no free loop device: %w", File, err)
 		}
 		path := filepath.Join(dev, fmt.Sprintf("loop%d", n))
-		lf, err := openWait(path)
+		lf, err := os.OpenFile(path, os.O_RDONLY, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -203,19 +211,6 @@ func (s System) attach(f *os.File) (*os.File, error) {
 		}
 	}
 	return nil, last
-}
-
-// openWait opens a loop device node that devtmpfs makes as the device is added;
-// it is there when LOOP_CTL_GET_FREE returns, but a /dev that is not devtmpfs
-// (a test's) may be a moment behind.
-func openWait(path string) (*os.File, error) {
-	for i := 0; ; i++ {
-		f, err := os.OpenFile(path, os.O_RDONLY, 0)
-		if err == nil || !errors.Is(err, os.ErrNotExist) || i == 50 {
-			return f, err
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // StatusFile is where PID 1 says how mounting the payload went: "ok", or the error.

@@ -182,10 +182,7 @@ func (in *Init) mountPayload() {
 		os.WriteFile(payload.StatusFile, []byte(err.Error()+"\n"), 0o644)
 		return
 	}
-	var st unix.Stat_t
-	if unix.Stat(m.Loop, &st) == nil {
-		in.adminBlock = []guard.DevRule{{Major: int(unix.Major(st.Rdev)), Minor: int(unix.Minor(st.Rdev)), Name: filepath.Base(m.Loop) + " (the image's squashfs)"}}
-	}
+	in.adminBlock = []guard.DevRule{{Major: int(m.Major), Minor: int(m.Minor), Name: filepath.Base(m.Loop) + " (the image's squashfs)"}}
 	os.WriteFile(payload.StatusFile, []byte("ok\n"), 0o644)
 	os.RemoveAll("/" + payload.BootDir) // loaded: the squashfs has them all again
 	loaded := ""

@@ -55,7 +55,7 @@ func SwitchRoot(size uint64) (sw Switched, err error) {
 		return sw, err
 	}
 	// The payload squashfs is the loop device's backing file: it stays where it is.
-	skip := map[string]bool{newRoot: true, "/" + payload.File: true, "/" + payload.MountDir: true}
+	skip := map[string]bool{newRoot: true, "/" + payload.File: true}
 	for _, p := range keepMounts {
 		skip[p] = true
 	}
