@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,6 +36,9 @@ var echoKeys = []struct{ key, shell string }{
 	{"admin", "A: ants' admin shell (antsh), console mux"},
 	{"root", "A: demo root's busybox sh through ants' mux (disk root)"},
 	{"floor", "floor: the same busybox sh, the initramfs' own shell on ttyS0"},
+	{"relay", "the floor's sh behind a C pty relay (util-linux script), for reference"},
+	{"gorelay", "the same behind a Go pty relay (gorelay copy: blocking reads), for reference"},
+	{"gorelayraw", "the same, the Go relay's wait by RawSyscall (gorelay raw), for reference"},
 	{"gosh", "B: stock u-root's gosh (goshsmall), for reference"},
 }
 
@@ -279,11 +283,88 @@ func echoGosh(s *session, kernel, initrd string, n int) (echoRun, error) {
 // rcS ("demo root: up") and its login shell (PS1 "demo# ") on /dev/console, the
 // serial line, with no mux in between. The shell is the one the root console row
 // measures through ants.
-func buildFloorShell(demo, out string) error {
-	recs, err := treeRecords(demo)
+func buildFloorShell(demo, out string) error { return writeFloor(demo, out, nil) }
+
+// The relay rows (references for the mux rows, full runs only): the floor's
+// login shell behind one relay process on the console, through a pty both ways
+// as a mux must. util-linux's script(1) is a C relay (poll(2), one thread): its
+// echo less the floor's is what the pty's own hops cost, the least any relay
+// adds. gorelay is the simplest Go relay, as ants' mux waits (blocking read(2)s)
+// and with its wait by RawSyscall (nothing of the runtime around it).
+var relayRows = []struct{ key, files, cmd string }{
+	{"relay", "script", `/usr/bin/script -q -c "/bin/sh -l" /dev/null`},
+	{"gorelay", "gorelay", "/usr/bin/gorelay copy"},
+	{"gorelayraw", "gorelay", "/usr/bin/gorelay raw"},
+}
+
+// relayInittab is the floor's inittab with the login shell behind cmd.
+func relayInittab(cmd string) string {
+	return "::sysinit:/etc/init.d/rcS\n::respawn:" + cmd + "\n::shutdown:/bin/sync\n"
+}
+
+// scriptFiles are the host's script(1) and what it links to.
+var scriptFiles = []string{"/usr/bin/script", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"}
+
+// buildRelayShell is buildFloorShell with the login shell behind cmd
+// (relayInittab), and files (host path -> path in the image) added.
+func buildRelayShell(demo, out, cmd string, files map[string]string) error {
+	rec := cpio.NewRecorder()
+	var extra []cpio.Record
+	for host, name := range files {
+		real, err := filepath.EvalSymlinks(host)
+		if err != nil {
+			return fmt.Errorf("the relay image needs %s: %v", host, err)
+		}
+		r, err := rec.GetRecord(real)
+		if err != nil {
+			return err
+		}
+		r.Name = strings.TrimPrefix(name, "/")
+		extra = append(extra, r)
+	}
+	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
+	extra = append(extra, cpio.StaticFile("etc/inittab", relayInittab(cmd), 0o644))
+	return writeFloor(demo, out, extra)
+}
+
+// relayFiles are the files row needs in its image: the host's script(1) and its
+// libraries (Debian's bsdutils), or gorelay built into dir.
+func relayFiles(files, dir string) (map[string]string, error) {
+	m := map[string]string{}
+	if files == "script" {
+		for _, f := range scriptFiles {
+			m[f] = f
+		}
+		return m, nil
+	}
+	bin := filepath.Join(dir, "gorelay")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./qemu/bench/gorelay")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building gorelay: %v\n%s", err, out)
+	}
+	m[bin] = "/usr/bin/gorelay"
+	return m, nil
+}
+
+// writeFloor writes the demo tree as an initramfs run by its busybox init, with
+// extra records in place of the tree's own of the same name.
+func writeFloor(demo, out string, extra []cpio.Record) error {
+	tree, err := treeRecords(demo)
 	if err != nil {
 		return err
 	}
+	replaced := map[string]bool{}
+	for _, r := range extra {
+		replaced[r.Name] = true
+	}
+	var recs []cpio.Record
+	for _, r := range tree {
+		if !replaced[r.Name] {
+			recs = append(recs, r)
+		}
+	}
+	recs = append(recs, extra...)
 	recs = append(recs, cpio.CharDev("dev/console", 0o600, 5, 1), cpio.Symlink("init", "bin/busybox"))
 	f, err := os.Create(out)
 	if err != nil {
@@ -359,7 +440,29 @@ func (b *bench) keyEcho() {
 	}
 	s := newSession("bench-echo-floor", b.verbose)
 	e, err := echoFloor(s, b.kernel, floor, b.keys)
+	e.Key = "floor"
 	record(e, s.end(err))
+	// The relay rows are for reference (what a pty and a Go relay cost): not with
+	// QUICK=1.
+	for _, r := range relayRows {
+		if b.quickFlag {
+			break
+		}
+		img := filepath.Join(work, "floor"+r.key+".cpio")
+		files, err := relayFiles(r.files, work)
+		if err == nil {
+			err = buildRelayShell(demo, img, r.cmd, files)
+		}
+		if err != nil {
+			b.fail("key echo: the %s image: %v", r.key, err)
+			continue
+		}
+		img, _ = filepath.Abs(img)
+		s = newSession("bench-echo-"+r.key, b.verbose)
+		e, err = echoFloor(s, b.kernel, img, b.keys)
+		e.Key = r.key
+		record(e, s.end(err))
+	}
 	s = newSession("bench-echo-ants", b.verbose)
 	root, admin, err := echoAnts(s, b.kernel, b.imgs["A"], disk, b.keys)
 	err = s.end(err)

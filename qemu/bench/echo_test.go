@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -255,6 +256,75 @@ func TestFloorShellImage(t *testing.T) {
 		if strings.HasPrefix(name, "/") || strings.HasPrefix(name, "..") || strings.Contains(name, tree) {
 			t.Errorf("record named %q", name)
 		}
+	}
+}
+
+// TestRelayShellImage checks the relay image: the floor's tree with the host's
+// script(1) and its libraries, and an inittab of its own (one inittab record).
+func TestRelayShellImage(t *testing.T) {
+	for _, f := range scriptFiles {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("no %s on this host: %v", f, err)
+		}
+	}
+	tree := t.TempDir()
+	for _, d := range []string{"bin", "etc"} {
+		if err := os.MkdirAll(filepath.Join(tree, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(tree, "bin/busybox"), []byte("\x7fELF"), 0o755)
+	os.WriteFile(filepath.Join(tree, "etc/inittab"), []byte("::respawn:-/bin/sh\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "relay.cpio")
+	files, err := relayFiles("script", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "/usr/bin/script -q -c sh /dev/null"
+	if err := buildRelayShell(tree, out, cmd, files); err != nil {
+		t.Fatal(err)
+	}
+	got := readCpio(t, out)
+	raw, _ := os.ReadFile(out)
+	if n := bytes.Count(raw, []byte("etc/inittab\x00")); n != 1 {
+		t.Errorf("%d etc/inittab records, want 1 (the relay's in place of the tree's)", n)
+	}
+	for _, f := range scriptFiles {
+		r, ok := got[strings.TrimPrefix(f, "/")]
+		st, err := os.Stat(f)
+		if !ok || err != nil || r.Mode&cpio.S_IFMT != cpio.S_IFREG || int64(r.FileSize) != st.Size() {
+			t.Errorf("%s: %+v (host: %v)", f, r.Info, err)
+		}
+	}
+	r, ok := got["etc/inittab"]
+	if !ok {
+		t.Fatal("no etc/inittab")
+	}
+	buf := make([]byte, r.FileSize)
+	r.ReadAt(buf, 0)
+	if string(buf) != relayInittab(cmd) || !strings.Contains(string(buf), "::respawn:"+cmd+"\n") {
+		t.Errorf("etc/inittab is %q, want the relay's", buf)
+	}
+	if l, ok := got["init"]; !ok || l.Mode&cpio.S_IFMT != cpio.S_IFLNK {
+		t.Error("no /init link")
+	}
+	// gorelay's image: the relay built for the guest, at the path its inittab runs.
+	if testing.Short() {
+		return
+	}
+	if err := os.Chdir("../.."); err != nil { // go build ./qemu/bench/gorelay from the module's root
+		t.Fatal(err)
+	}
+	defer os.Chdir("qemu/bench")
+	files, err = relayFiles("gorelay", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := buildRelayShell(tree, out, "/usr/bin/gorelay raw", files); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := readCpio(t, out)["usr/bin/gorelay"]; !ok || r.Mode&0o111 == 0 || r.FileSize < 1<<20 {
+		t.Errorf("usr/bin/gorelay: %+v", r.Info)
 	}
 }
 
