@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -240,9 +239,10 @@ func echoAnts(s *session, kernel, initrd string, disk qvm.Disk, n int) (root, ad
 	return
 }
 
-// echoFloor boots the floor shell image (buildFloorShell) and measures its shell.
-func echoFloor(s *session, kernel, initrd string, n int) (echoRun, error) {
-	e := echoRun{Key: "floor"}
+// echoFloor boots the floor shell image (buildFloorShell), or a relay image of
+// it, and measures its shell as the row key.
+func echoFloor(s *session, key, kernel, initrd string, n int) (echoRun, error) {
+	e := echoRun{Key: key}
 	rec := newStamped()
 	vm, err := s.start(qvm.Options{Kernel: kernel, Initrd: initrd, Console: rec})
 	if err != nil {
@@ -305,46 +305,45 @@ func relayInittab(cmd string) string {
 // scriptFiles are the host's script(1) and what it links to.
 var scriptFiles = []string{"/usr/bin/script", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"}
 
+// relayFile is a host file put in a relay image at name.
+type relayFile struct{ host, name string }
+
 // buildRelayShell is buildFloorShell with the login shell behind cmd
-// (relayInittab), and files (host path -> path in the image) added.
-func buildRelayShell(demo, out, cmd string, files map[string]string) error {
+// (relayInittab), and files added.
+func buildRelayShell(demo, out, cmd string, files []relayFile) error {
 	rec := cpio.NewRecorder()
 	var extra []cpio.Record
-	for host, name := range files {
-		real, err := filepath.EvalSymlinks(host)
+	for _, f := range files {
+		real, err := filepath.EvalSymlinks(f.host)
 		if err != nil {
-			return fmt.Errorf("the relay image needs %s: %v", host, err)
+			return fmt.Errorf("the relay image needs %s: %v", f.host, err)
 		}
 		r, err := rec.GetRecord(real)
 		if err != nil {
 			return err
 		}
-		r.Name = strings.TrimPrefix(name, "/")
+		r.Name = strings.TrimPrefix(f.name, "/")
 		extra = append(extra, r)
 	}
-	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
 	extra = append(extra, cpio.StaticFile("etc/inittab", relayInittab(cmd), 0o644))
 	return writeFloor(demo, out, extra)
 }
 
-// relayFiles are the files row needs in its image: the host's script(1) and its
-// libraries (Debian's bsdutils), or gorelay built into dir.
-func relayFiles(files, dir string) (map[string]string, error) {
-	m := map[string]string{}
+// relayFiles are the files a row needs in its image: the host's script(1) and
+// its libraries (Debian's bsdutils), or gorelay, built into dir.
+func relayFiles(files, dir string) ([]relayFile, error) {
 	if files == "script" {
+		var fs []relayFile
 		for _, f := range scriptFiles {
-			m[f] = f
+			fs = append(fs, relayFile{f, f})
 		}
-		return m, nil
+		return fs, nil
 	}
 	bin := filepath.Join(dir, "gorelay")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./qemu/bench/gorelay")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building gorelay: %v\n%s", err, out)
+	if err := buildGuestCmd("gorelay", bin); err != nil {
+		return nil, err
 	}
-	m[bin] = "/usr/bin/gorelay"
-	return m, nil
+	return []relayFile{{bin, "/usr/bin/gorelay"}}, nil
 }
 
 // writeFloor writes the demo tree as an initramfs run by its busybox init, with
@@ -439,19 +438,25 @@ func (b *bench) keyEcho() {
 		runs[e.Key] = e
 	}
 	s := newSession("bench-echo-floor", b.verbose)
-	e, err := echoFloor(s, b.kernel, floor, b.keys)
-	e.Key = "floor"
+	e, err := echoFloor(s, "floor", b.kernel, floor, b.keys)
 	record(e, s.end(err))
 	// The relay rows are for reference (what a pty and a Go relay cost): not with
 	// QUICK=1.
+	files := map[string][]relayFile{} // by relayRows' files: gorelay is built once
 	for _, r := range relayRows {
 		if b.quickFlag {
 			break
 		}
 		img := filepath.Join(work, "floor"+r.key+".cpio")
-		files, err := relayFiles(r.files, work)
+		fs, ok := files[r.files]
+		var err error
+		if !ok {
+			if fs, err = relayFiles(r.files, work); err == nil {
+				files[r.files] = fs
+			}
+		}
 		if err == nil {
-			err = buildRelayShell(demo, img, r.cmd, files)
+			err = buildRelayShell(demo, img, r.cmd, fs)
 		}
 		if err != nil {
 			b.fail("key echo: the %s image: %v", r.key, err)
@@ -459,8 +464,7 @@ func (b *bench) keyEcho() {
 		}
 		img, _ = filepath.Abs(img)
 		s = newSession("bench-echo-"+r.key, b.verbose)
-		e, err = echoFloor(s, b.kernel, img, b.keys)
-		e.Key = r.key
+		e, err = echoFloor(s, r.key, b.kernel, img, b.keys)
 		record(e, s.end(err))
 	}
 	s = newSession("bench-echo-ants", b.verbose)

@@ -81,14 +81,23 @@ func rawSize(path string) (int64, error) {
 	return io.Copy(io.Discard, r)
 }
 
+// buildGuestCmd builds the bench's command qemu/bench/NAME as a static binary for
+// the guest at bin.
+func buildGuestCmd(name, bin string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./qemu/bench/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", name, err, out)
+	}
+	return nil
+}
+
 // buildFloor builds image C: floorinit as /init, /dev/console and /proc, in an
 // uncompressed newc cpio (it is small; the kernel unpacks it as is).
 func buildFloor(dir string) (image, error) {
 	bin := filepath.Join(dir, "floorinit")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./qemu/bench/floorinit")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return image{}, fmt.Errorf("building floorinit: %v\n%s", err, out)
+	if err := buildGuestCmd("floorinit", bin); err != nil {
+		return image{}, err
 	}
 	b, err := os.ReadFile(bin)
 	if err != nil {
