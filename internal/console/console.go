@@ -233,10 +233,13 @@ func newKeys(master io.Writer) *Queue {
 // every keysNoticeEvery) that keys were dropped because it does not read them.
 func (c *Client) typeKeys(b []byte) {
 	c.mux.mu.Lock()
-	q := c.keys
+	q, master := c.keys, c.master
 	c.mux.mu.Unlock()
 	if q == nil {
 		return
+	}
+	if h, ok := master.(heater); ok {
+		h.Heat(HotWait) // its echo comes soon: read it without the scheduler
 	}
 	q.Write(b)
 	n := q.Dropped()
@@ -321,7 +324,7 @@ func (c *Client) NewPTY() (*os.File, error) {
 	c.mux.mu.Lock()
 	c.ptyNum = n
 	c.mux.mu.Unlock()
-	c.Attach(master)
+	c.Attach(Direct(master))
 	return slave, nil
 }
 
@@ -459,12 +462,19 @@ func (m *Mux) list() string {
 
 // Input reads one console's keys for ever: bytes go to the focused client, except
 // the escape key and the command key after it.
+//
+// While keys come, r (if it is a File) and the focused client's pty are hot
+// (File.Heat): their reads wait outside Go's scheduler.
 func (m *Mux) Input(r io.Reader) error {
 	buf := make([]byte, 256)
 	esc := false
+	h, _ := r.(heater)
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
+			if h != nil {
+				h.Heat(HotWait)
+			}
 			esc = m.keys(buf[:n], esc)
 		}
 		if err != nil {

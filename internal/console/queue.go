@@ -24,6 +24,13 @@ const QueueSize = 256 << 10
 // most; after one that waited that long, the line counts as stalled and writes
 // return at once until the queue is empty again.
 //
+// A writer that can write without waiting (a File, whose TryWrite takes what the
+// line takes now) is written from the caller's goroutine while the queue is empty
+// and its drainer idle; only what the line does not take at once is queued. The
+// bytes are on the line when Write returns either way, but without a hand-off to
+// the drainer and back: two goroutine switches less for every key and every echo
+// through the mux (docs/performance.md, "Writes without a hand-off").
+//
 // Give PID 1's log and the mux the same Queue for a console device, so that their
 // output stays in order.
 type Queue struct {
@@ -39,13 +46,21 @@ type Queue struct {
 	queued, written int64
 	stalled         bool
 	progress        chan struct{}
-	wait            time.Duration // StallWait; tests change it
+	// draining: the drainer has taken bytes (or a loss) it has not yet written;
+	// a direct write waits for it to end, as it would behind them.
+	draining bool
+	wait     time.Duration // StallWait; tests change it
 	// notice is the line written after n dropped bytes (DropNotice).
 	notice func(n int) string
 	// closed: Close was called; finished is closed when the drainer has
 	// written the last of it and ended.
 	closed   bool
 	finished chan struct{}
+}
+
+// tryWriter is a writer that writes what it can without waiting (File.TryWrite).
+type tryWriter interface {
+	TryWrite(b []byte) (int, error)
 }
 
 // StallWait is how long a Write waits for the line before it counts as stalled.
@@ -94,10 +109,25 @@ func (q *Queue) Close() <-chan struct{} {
 // dropped. The queue is then full, so everything after is dropped too until the
 // drainer takes it, and the line about the loss sits where the loss is.
 func (q *Queue) Write(b []byte) (int, error) {
+	total := len(b)
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return len(b), nil
+		return total, nil
+	}
+	if tw, ok := q.w.(tryWriter); ok && len(q.buf) == 0 && q.lost == 0 && !q.draining {
+		// Nothing before b is waiting: write what the line takes now, here.
+		n, err := tw.TryWrite(b)
+		if err != nil {
+			n = len(b) // a failing line loses it, as the drainer's writes do
+		}
+		q.queued += int64(n)
+		q.written += int64(n)
+		if n == len(b) {
+			q.mu.Unlock()
+			return total, nil
+		}
+		b = b[n:] // the rest waits for the line, as below
 	}
 	keep := len(b)
 	if room := q.limit - len(q.buf); keep > room {
@@ -113,14 +143,14 @@ func (q *Queue) Write(b []byte) (int, error) {
 	target, stalled, progress, wait := q.queued, q.stalled, q.progress, q.wait
 	q.mu.Unlock()
 	if keep == 0 {
-		return len(b), nil
+		return total, nil
 	}
 	select {
 	case q.pending <- struct{}{}:
 	default:
 	}
 	if stalled || wait <= 0 {
-		return len(b), nil
+		return total, nil
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -133,14 +163,14 @@ func (q *Queue) Write(b []byte) (int, error) {
 				q.stalled = true
 			}
 			q.mu.Unlock()
-			return len(b), nil
+			return total, nil
 		}
 		q.mu.Lock()
 		done := q.written >= target
 		progress = q.progress
 		q.mu.Unlock()
 		if done {
-			return len(b), nil
+			return total, nil
 		}
 	}
 }
@@ -176,13 +206,15 @@ func (q *Queue) drain() {
 			lost, w := q.lost, q.w
 			q.lost = 0
 			closed := q.closed
-			q.mu.Unlock()
 			if len(buf) == 0 && lost == 0 {
+				q.mu.Unlock()
 				if closed {
 					return
 				}
 				break
 			}
+			q.draining = true
+			q.mu.Unlock()
 			// Errors are dropped: a console that fails (EIO after a hangup) until it
 			// is opened again loses its output, as a stalled one does.
 			if len(buf) > 0 {
@@ -193,6 +225,7 @@ func (q *Queue) drain() {
 			}
 			q.mu.Lock()
 			q.written += int64(len(buf))
+			q.draining = false
 			if q.written == q.queued {
 				q.stalled = false
 			}

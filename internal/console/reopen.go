@@ -76,6 +76,13 @@ type firstRead struct {
 	first func()
 }
 
+// Heat makes the reader hot if it can be (File.Heat).
+func (f *firstRead) Heat(d time.Duration) {
+	if h, ok := f.r.(heater); ok {
+		h.Heat(d)
+	}
+}
+
 func (f *firstRead) Read(b []byte) (int, error) {
 	n, err := f.r.Read(b)
 	if n > 0 && !f.got {

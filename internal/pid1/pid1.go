@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -434,7 +435,7 @@ func (in *Init) startMux(escape string) {
 	}
 	var outs []io.Writer
 	var devs []console.Device
-	var ins []*os.File
+	var ins []io.ReadCloser
 	var sizes []unix.Winsize
 	logTTY := in.sys.kernelConsole()
 	for _, name := range in.sys.Consoles() {
@@ -445,11 +446,15 @@ func (in *Init) startMux(escape string) {
 				continue
 			}
 		}
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
+			sizes = append(sizes, *ws) // a VT's text size; a serial line's 0x0
+		}
+		cf := console.Direct(f) // no more f.Fd(): non-blocking from here on
 		q := in.conq
 		if name != logTTY || q == nil {
-			q = console.NewQueue(f, console.QueueSize)
+			q = console.NewQueue(cf, console.QueueSize)
 		}
-		q.SetWriter(f)
+		q.SetWriter(cf)
 		devs = append(devs, console.Device{
 			Name: name,
 			Open: func() (io.ReadCloser, error) {
@@ -457,21 +462,21 @@ func (in *Init) startMux(escape string) {
 				if f == nil {
 					return nil, err
 				}
-				q.SetWriter(f)
-				return f, nil
+				cf := console.Direct(f)
+				q.SetWriter(cf)
+				return cf, nil
 			},
 			Log: in.log.Printf,
 		})
 		outs = append(outs, q)
-		ins = append(ins, f)
-		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil {
-			sizes = append(sizes, *ws) // a VT's text size; a serial line's 0x0
-		}
+		ins = append(ins, cf)
 	}
 	if len(outs) == 0 {
 		in.log.Printf("init: no console for the multiplexer; children get the console itself")
 		return
 	}
+	// A P for each of the mux's hot readers while keys come (console.File).
+	runtime.GOMAXPROCS(runtime.NumCPU() + console.HotReaders)
 	in.mux = console.New(outs, esc)
 	in.mux.SetSize(console.ConsoleSize(sizes))
 	// PID 1's log goes to every console (console=tty0 console=ttyS0), as the

@@ -1,0 +1,207 @@
+package console
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// rawPTY is a pty pair with the slave raw (as a shell's line editor leaves it),
+// the master wrapped by NonBlocking.
+func rawPTY(t *testing.T) (*File, *os.File) {
+	t.Helper()
+	master, slave, err := OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys here: %v", err)
+	}
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	f, err := NonBlocking(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close(); slave.Close() })
+	return f, slave
+}
+
+// within runs fn and fails the test if it takes longer than d.
+func within(t *testing.T, what string, d time.Duration, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { fn(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatalf("%s: still waiting after %v", what, d)
+	}
+}
+
+// TestFileTryWriteNeverWaits: a program that does not read its pty fills it; then
+// TryWrite takes nothing and returns at once, and a Queue in front of the file
+// returns from Write within its StallWait. Once the program reads, the drainer
+// delivers the rest, in order.
+func TestFileTryWriteNeverWaits(t *testing.T) {
+	f, slave := rawPTY(t)
+	chunk := bytes.Repeat([]byte("k"), 4096)
+	var sent bytes.Buffer
+	within(t, "filling the pty with TryWrite", 10*time.Second, func() {
+		for i := 0; i < 1000; i++ {
+			n, err := f.TryWrite(chunk)
+			if err != nil {
+				t.Errorf("TryWrite: %v", err)
+				return
+			}
+			sent.Write(chunk[:n])
+			if n == 0 {
+				return
+			}
+		}
+		t.Errorf("the pty took 4 MB and never filled")
+	})
+	if sent.Len() == 0 {
+		t.Fatal("the pty took nothing")
+	}
+	q := newKeys(f)
+	q.wait = 50 * time.Millisecond
+	within(t, "Queue.Write to the full pty", 5*time.Second, func() { q.Write([]byte("tail")) })
+	sent.WriteString("tail")
+	got := make([]byte, 0, sent.Len())
+	buf := make([]byte, 8192)
+	within(t, "reading it all back", 20*time.Second, func() {
+		for len(got) < sent.Len() {
+			n, err := slave.Read(buf)
+			if err != nil {
+				t.Errorf("reading the slave: %v", err)
+				return
+			}
+			got = append(got, buf[:n]...)
+		}
+	})
+	if !bytes.Equal(got, sent.Bytes()) {
+		t.Errorf("read %d bytes back, not the %d written in order", len(got), sent.Len())
+	}
+}
+
+// TestFileReadsColdAndHot: a Read waits until the program writes, cold (in
+// poll(2) through the runtime) and hot (raw waits of hotSlice, across several
+// of them), and ends with EIO once the program's side is closed, hot or cold.
+func TestFileReadsColdAndHot(t *testing.T) {
+	for _, hot := range []bool{false, true} {
+		f, slave := rawPTY(t)
+		if hot {
+			f.Heat(time.Minute)
+		}
+		buf := make([]byte, 64)
+		go func() {
+			time.Sleep(3 * hotSlice)
+			slave.Write([]byte("echo"))
+		}()
+		within(t, "a Read", 10*time.Second, func() {
+			n, err := f.Read(buf)
+			if err != nil || string(buf[:n]) != "echo" {
+				t.Errorf("hot %v: Read = %q, %v; want \"echo\"", hot, buf[:n], err)
+			}
+		})
+		go func() {
+			time.Sleep(3 * hotSlice)
+			slave.Close()
+		}()
+		within(t, "a Read after the slave is closed", 10*time.Second, func() {
+			if _, err := f.Read(buf); !errors.Is(err, syscall.EIO) {
+				t.Errorf("hot %v: Read after close = %v, want EIO", hot, err)
+			}
+		})
+	}
+}
+
+// TestHeatEnds: a File made hot for a short while goes cold by itself: a Read
+// still waiting after it takes the runtime's wait and returns when data comes.
+func TestHeatEnds(t *testing.T) {
+	f, slave := rawPTY(t)
+	f.Heat(2 * hotSlice)
+	go func() {
+		time.Sleep(20 * hotSlice)
+		slave.Write([]byte("late"))
+	}()
+	buf := make([]byte, 64)
+	within(t, "a Read past the heat", 10*time.Second, func() {
+		if n, err := f.Read(buf); err != nil || string(buf[:n]) != "late" {
+			t.Errorf("Read = %q, %v", buf[:n], err)
+		}
+	})
+}
+
+// tryStall is a line that takes room bytes at once (TryWrite) and, for the
+// drainer, stalls as stallWriter does.
+type tryStall struct {
+	*stallWriter
+	mu     sync.Mutex
+	room   int
+	direct bytes.Buffer
+}
+
+func (s *tryStall) TryWrite(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(len(b), s.room)
+	s.room -= n
+	s.direct.Write(b[:n])
+	return n, nil
+}
+
+func (s *tryStall) setRoom(n int) {
+	s.mu.Lock()
+	s.room = n
+	s.mu.Unlock()
+}
+
+// TestQueueWritesDirectlyAndKeepsOrder: with room on the line, Write writes in the
+// caller (the drainer writes nothing); what the line does not take goes to the
+// drainer, and while that waits, later writes queue behind it even when the line
+// has room again.
+func TestQueueWritesDirectlyAndKeepsOrder(t *testing.T) {
+	w := &tryStall{stallWriter: newStall(), room: 100}
+	q := NewQueue(w, 1000)
+	q.wait = 20 * time.Millisecond
+	returns(t, q, "one")
+	if got := w.direct.String(); got != "one" {
+		t.Fatalf("direct writes %q, want \"one\"", got)
+	}
+	w.setRoom(2)
+	returns(t, q, "two") // "tw" now, "o" queued: the drainer is held in Write
+	if got := w.next(t); got != "o" {
+		t.Fatalf("the drainer wrote %q, want the rest \"o\"", got)
+	}
+	w.setRoom(100)
+	returns(t, q, "three") // behind the "o": queued, not direct
+	if got := w.direct.String(); got != "onetw" {
+		t.Errorf("direct writes %q while the drainer waited, want \"onetw\"", got)
+	}
+	w.release <- struct{}{}
+	if got := w.next(t); got != "three" {
+		t.Errorf("the drainer wrote %q, want \"three\"", got)
+	}
+	w.release <- struct{}{}
+	within(t, "the queue empties", 5*time.Second, func() {
+		for {
+			q.mu.Lock()
+			idle := len(q.buf) == 0 && !q.draining && q.written == q.queued
+			q.mu.Unlock()
+			if idle {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
+	returns(t, q, "four")
+	if got := w.direct.String(); got != "onetwfour" {
+		t.Errorf("direct writes %q once the queue was empty, want \"onetwfour\"", got)
+	}
+}
