@@ -203,8 +203,43 @@ func retry(fd int, events int16, op func() (int, error)) (int, error) {
 // its P (no entersyscall, so no hand-off of the P and no wake-up of sysmon or of
 // another thread when it returns). Whatever it returns, the caller tries its read
 // again.
-func rawPoll(fd int, events int16, d time.Duration) {
+// It says whether fd had any event (readable, or hung up or failed).
+func rawPoll(fd int, events int16, d time.Duration) bool {
 	pfd := unix.PollFd{Fd: int32(fd), Events: events}
 	ts := unix.NsecToTimespec(int64(d))
-	unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	n, _, errno := unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	return errno == 0 && n > 0
+}
+
+// A HotTerminal reads a shell's terminal: a blocking file that the shell's
+// commands share (so it stays blocking: O_NONBLOCK would be theirs too). For
+// HotWait after a read that returned keys, a Read first waits for the next ones in
+// raw poll(2)s of hotSlice, as a hot File does, and reads once they are there;
+// then the read(2) finds them and returns at once. Cold, it reads as the file
+// does. (antsh at its prompt: the admin shell's own part of a key's echo.)
+type HotTerminal struct {
+	f   *os.File
+	rc  syscall.RawConn
+	hot atomic.Int64
+}
+
+// NewHotTerminal wraps f; where it has no RawConn, Reads are f's own.
+func NewHotTerminal(f *os.File) *HotTerminal {
+	rc, _ := f.SyscallConn()
+	return &HotTerminal{f: f, rc: rc}
+}
+
+// Read reads f, after waiting hot for input while keys come.
+func (t *HotTerminal) Read(b []byte) (int, error) {
+	if t.rc != nil && time.Now().UnixNano() < t.hot.Load() {
+		t.rc.Control(func(fd uintptr) {
+			for time.Now().UnixNano() < t.hot.Load() && !rawPoll(int(fd), unix.POLLIN, hotSlice) {
+			}
+		})
+	}
+	n, err := t.f.Read(b)
+	if n > 0 {
+		t.hot.Store(time.Now().Add(HotWait).UnixNano())
+	}
+	return n, err
 }

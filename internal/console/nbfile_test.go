@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -203,5 +204,49 @@ func TestQueueWritesDirectlyAndKeepsOrder(t *testing.T) {
 	returns(t, q, "four")
 	if got := w.direct.String(); got != "onetwfour" {
 		t.Errorf("direct writes %q once the queue was empty, want \"onetwfour\"", got)
+	}
+}
+
+// TestHotTerminal: a shell's terminal (the slave, blocking, shared with its
+// commands) reads a key cold, then the next one after a hot wait across several
+// raw polls, and ends when the other side goes while it waits hot. The file stays
+// blocking.
+func TestHotTerminal(t *testing.T) {
+	master, slave, err := OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys here: %v", err)
+	}
+	defer slave.Close()
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	h := NewHotTerminal(slave)
+	buf := make([]byte, 16)
+	for i, key := range []string{"a", "b"} {
+		go func() {
+			time.Sleep(3 * hotSlice)
+			master.Write([]byte(key))
+		}()
+		within(t, "a key", 10*time.Second, func() {
+			if n, err := h.Read(buf); err != nil || string(buf[:n]) != key {
+				t.Errorf("key %d: Read = %q, %v; want %q", i, buf[:n], err, key)
+			}
+		})
+		if i == 0 && time.Now().UnixNano() >= h.hot.Load() {
+			t.Fatal("not hot after a key")
+		}
+	}
+	go func() {
+		time.Sleep(3 * hotSlice)
+		master.Close()
+	}()
+	within(t, "a Read once the other side is gone", 10*time.Second, func() {
+		if _, err := h.Read(buf); err == nil {
+			t.Error("Read after the master closed: no error")
+		}
+	})
+	fl, err := unix.FcntlInt(slave.Fd(), unix.F_GETFL, 0)
+	if err != nil || fl&unix.O_NONBLOCK != 0 {
+		t.Errorf("the terminal's flags %#x, %v: want it blocking", fl, err)
 	}
 }

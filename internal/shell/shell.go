@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ants/ants/internal/console"
 	"github.com/ants/ants/internal/lineedit"
 	"github.com/ants/ants/internal/payload"
 	"golang.org/x/sys/unix"
@@ -127,7 +128,7 @@ func Interactive(ctx context.Context, r *interp.Runner, in *os.File, out io.Writ
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU)
 	defer signal.Stop(sigs)
 
-	ed := lineedit.New(in, out)
+	ed := lineedit.New(console.NewHotTerminal(in), out) // keys without the scheduler while they come
 	var src strings.Builder
 	last := 0
 	for {
