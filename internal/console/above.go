@@ -26,8 +26,9 @@ const maxThroughLine = 4096
 // again as it is (too long, or it moves the cursor to an absolute place or clears
 // the screen: a full-screen program). m.mu is held.
 func (c *Client) unfinished() []byte {
-	i := bytes.LastIndexByte(c.backlog, '\n')
-	tail := c.backlog[i+1:]
+	backlog := c.backlog.bytes()
+	i := bytes.LastIndexByte(backlog, '\n')
+	tail := backlog[i+1:]
 	if len(tail) == 0 || len(tail) > maxRedraw {
 		return nil
 	}
@@ -67,7 +68,8 @@ func (m *Mux) aboveLocked(b []byte) {
 	atStart := true // the cursor is at a line's start
 	if f := m.focus; f != nil {
 		tail = f.unfinished()
-		atStart = len(f.backlog) == 0 || f.backlog[len(f.backlog)-1] == '\n'
+		bl := f.backlog.bytes()
+		atStart = len(bl) == 0 || bl[len(bl)-1] == '\n'
 	}
 	outs := m.outs
 	m.mu.Unlock()

@@ -74,7 +74,7 @@ type Client struct {
 	keys       *Queue
 	keysTold   int
 	keysToldAt time.Time
-	backlog    []byte        // the last RingSize bytes of output
+	backlog    ring          // the last RingSize bytes of output
 	unseen     int           // bytes written since the console last showed it
 	spoke      chan struct{} // closed at the first output of the attached stream
 	hubState
@@ -400,7 +400,7 @@ func (m *Mux) Focus(c *Client) {
 	}
 	m.focus = c
 	c.hadFocus = true
-	pending, lost := c.backlog, 0
+	pending, lost := c.backlog.bytes(), 0
 	if c.unseen < len(pending) {
 		pending = pending[len(pending)-c.unseen:]
 	} else {
@@ -455,7 +455,7 @@ func (m *Mux) list() string {
 		if c.Key != 0 {
 			key = c.Key
 		}
-		fmt.Fprintf(&b, "%s %c %-13s %s, %d bytes unseen%s\r\n", mark, key, c.Name, c.stateLocked(), min(c.unseen, len(c.backlog)), c.viewersLocked())
+		fmt.Fprintf(&b, "%s %c %-13s %s, %d bytes unseen%s\r\n", mark, key, c.Name, c.stateLocked(), min(c.unseen, len(c.backlog.bytes())), c.viewersLocked())
 	}
 	return b.String()
 }

@@ -113,7 +113,7 @@ func TestRingKeepsTheLatestOutput(t *testing.T) {
 	waitFor(t, "ring", func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return bytes.HasSuffix(m.clients[1].backlog, []byte("TAIL"))
+		return bytes.HasSuffix(m.clients[1].backlog.bytes(), []byte("TAIL"))
 	})
 	m.keys([]byte("\x1dr"), false)
 	s := out.String()

@@ -49,10 +49,7 @@ func ViewerDropNotice(n int) string {
 
 // record keeps b in the backlog and queues it for the viewers. m.mu is held.
 func (c *Client) record(b []byte) {
-	c.backlog = append(c.backlog, b...)
-	if over := len(c.backlog) - RingSize; over > 0 {
-		c.backlog = append(c.backlog[:0], c.backlog[over:]...)
-	}
+	c.backlog.write(b)
 	for _, v := range c.viewers {
 		v.q.Write(b) // a stream queue: never waits
 	}
@@ -74,7 +71,7 @@ func (c *Client) Mark(format string, args ...any) {
 func (c *Client) Backlog() []byte {
 	c.mux.mu.Lock()
 	defer c.mux.mu.Unlock()
-	return append([]byte(nil), c.backlog...)
+	return append([]byte(nil), c.backlog.bytes()...)
 }
 
 // SetState says what the hub's program is doing when it is not running ("exited
@@ -127,7 +124,7 @@ func (c *Client) AttachViewer(w io.Writer, who string) (*Viewer, error) {
 		return nil, ErrTooManyViewers
 	}
 	v := &Viewer{Who: who, Since: time.Now(), q: NewStream(w, ViewerQueue, ViewerDropNotice), c: c}
-	v.q.Write(c.backlog)
+	v.q.Write(c.backlog.bytes())
 	c.viewers = append(c.viewers, v)
 	return v, nil
 }
@@ -210,7 +207,7 @@ func (m *Mux) Hubs() []HubInfo {
 	var out []HubInfo
 	for _, c := range m.clients {
 		h := HubInfo{Name: c.Hub, Title: c.Name, State: c.stateLocked(), Console: c == m.focus,
-			User: c.user, Backlog: len(c.backlog), Started: c.started}
+			User: c.user, Backlog: len(c.backlog.bytes()), Started: c.started}
 		if c.Key != 0 {
 			h.Key = string(rune(c.Key))
 		}

@@ -62,6 +62,7 @@ type config struct {
 	quick, verbose   bool
 	n, warmup, hungN int
 	keys             int    // keys typed per shell for the key echo row
+	echoFull         bool   // the root console's backlog filled before its keys (-echo-full)
 	nic              string // the hung-root scenario's NIC model ("" = QEMU's default, an e1000)
 	quickFlag        bool   // -quick (or QUICK=1) itself; quick is also set by -only
 	fleet            []int
@@ -77,6 +78,7 @@ func parseFlags() config {
 	flag.IntVar(&c.n, "n", 5, "boots of each image (after one warm-up)")
 	flag.IntVar(&c.hungN, "hung", 3, "runs of the hung-root scenario, each with a cold boot of the same root (1 with -quick)")
 	keys := flag.Int("keys", 50, "keys typed in each shell for the key echo row (10 with -quick)")
+	flag.BoolVar(&c.echoFull, "echo-full", false, "key echo: fill the root console's backlog (console.RingSize, 64 KiB) before its keys, as after a while of use (about 30 s more)")
 	fleet := flag.String("fleet", "", "guests booted at once from one NFS export, a run per count (default 1,2,4; 1,2 with -quick; 0: none)")
 	flag.StringVar(&c.nic, "nic", "", "the NIC model of the 9P root's boots (hung part) and the fleet's guests, as QEMU's -nic model= (default QEMU's own, an e1000; virtio-net-pci for virtio)")
 	flag.BoolVar(&c.verbose, "v", false, "the machines' consoles on stderr as they come (the steps always are; a failed boot's console is kept in build/vmlogs)")
