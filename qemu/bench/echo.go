@@ -226,7 +226,6 @@ func echoAnts(s *session, kernel, initrd string, disk qvm.Disk, n int, full bool
 			err = fmt.Errorf("filling the root console's backlog: %w", err)
 			return
 		}
-		root.Shell = "backlog full"
 	}
 	if root.MS, root.Disturbed, err = measureEcho(vm, rec, n); err != nil {
 		err = fmt.Errorf("the root's console: %w", err)
@@ -251,7 +250,7 @@ func echoAnts(s *session, kernel, initrd string, disk qvm.Disk, n int, full bool
 	return
 }
 
-// fillBacklog has the root's shell print 80 KB (more than console.RingSize) while
+// fillBacklog has the root's shell print 105 KB (more than console.RingSize) while
 // the admin shell has the console, then gives the root its console back.
 func fillBacklog(vm *qvm.VM, rec *stamped) error {
 	if err := vm.Line("(sleep 2; seq 100000 114999; echo filled-up) &"); err != nil {
@@ -263,7 +262,7 @@ func fillBacklog(vm *qvm.VM, rec *stamped) error {
 	if _, err := vm.Expect(`\[ants: admin shell;`, cmdTimeout); err != nil {
 		return err
 	}
-	time.Sleep(15 * time.Second) // seq's 90 KB into the backlog, not the serial line
+	time.Sleep(15 * time.Second) // seq's 105 KB into the backlog, not the serial line
 	if err := vm.Type(escape + "r"); err != nil {
 		return err
 	}
@@ -522,10 +521,9 @@ func (b *bench) keyEcho() {
 	}
 	for _, k := range echoKeys {
 		if e, ok := runs[k.key]; ok {
-			if e.Shell != "" {
-				e.Shell = k.shell + ", " + e.Shell
-			} else {
-				e.Shell = k.shell
+			e.Shell = k.shell
+			if k.key == "root" && b.echoFull {
+				e.Shell += ", backlog full"
 			}
 			b.r.Echo = append(b.r.Echo, e)
 		}
