@@ -158,11 +158,16 @@ func buildImage(raw string, cmds, files []string) error {
 		fmt.Printf("initramfs: mkuimage: %v: %s\n", level, fmt.Sprintf(format, args...))
 	}}
 	env := golang.Default(golang.DisableCGO(), golang.WithGOOS("linux"), golang.WithGOARCH("amd64"))
+	godebug, err := moduleGODEBUG()
+	if err != nil {
+		return err
+	}
 	err = uimage.Create(log,
 		uimage.WithReplaceEnv(env),
 		uimage.WithBaseArchive(uimage.DefaultRamfs()),
 		uimage.WithTempDir(tmp),
 		uimage.WithBusyboxCommands(cmds...),
+		uimage.WithBusyboxBuildOpts(busyboxBuildOpts(godebug)),
 		uimage.WithFiles(files...),
 		uimage.WithSkipLDD(),
 		uimage.WithInit("/bbin/init"),
@@ -172,6 +177,33 @@ func buildImage(raw string, cmds, files []string) error {
 		return fmt.Errorf("mkuimage: %w", err)
 	}
 	return nil
+}
+
+// busyboxBuildOpts are gobusybox's own build flags (no inlining, stripped, no
+// build ID, -trimpath), with the GODEBUG defaults godebug linked in. gobusybox
+// builds its generated tree outside ants' module, so without them the go command
+// gives its programs the defaults of Go 1.20 (asynctimerchan=1, panicnil=1,
+// rsa1024min=0, tls3des=1, tlsrsakex=1, x509negativeserial=1, ...): ants' own
+// commands in it (sshd in `ants`, rootctl, hub, nsfs) would run with other timer
+// and crypto semantics than PID 1 and the host tests, and sshd would take RSA
+// keys under 1024 bits. The -ldflags come after gobusybox's and replace them; the
+// go command puts its own -X of runtime.godebugDefault before the user's.
+func busyboxBuildOpts(godebug string) *golang.BuildOpts {
+	return &golang.BuildOpts{ExtraArgs: []string{"-ldflags=-s -w -buildid= -X=runtime.godebugDefault=" + godebug}}
+}
+
+// moduleGODEBUG is the GODEBUG defaults the go command gives a program of ants'
+// module (from the go.mod's go line): what PID 1 and the tests run with.
+func moduleGODEBUG() (string, error) {
+	out, err := exec.Command("go", "list", "-f", "{{.DefaultGODEBUG}}", adminPkg).Output()
+	if err != nil {
+		return "", fmt.Errorf("go list %s: the module's GODEBUG defaults: %v", adminPkg, err)
+	}
+	gd := strings.TrimSpace(string(out))
+	if strings.ContainsAny(gd, " \t'\"") {
+		return "", fmt.Errorf("go list %s: GODEBUG defaults %q: not one word", adminPkg, gd)
+	}
+	return gd, nil
 }
 
 // adminPkg is PID 1 and the admin shell; adminLinks are its names in /bbin.
