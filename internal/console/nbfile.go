@@ -35,8 +35,8 @@ import (
 // with HotReaders more than the CPUs. Once cold again (HotWait after the last
 // key), a Read waits in poll(2) as any blocking call does, for ever if need be.
 //
-// Nothing else may use the os.File once it is wrapped: its Fd() would put it back
-// in blocking mode, and a TryWrite could then block.
+// The os.File given to NonBlocking is closed once wrapped; the File's descriptor
+// is its duplicate, outside Go's netpoller (NonBlocking says why).
 type File struct {
 	f   *os.File
 	rc  syscall.RawConn
@@ -67,20 +67,47 @@ func (f *File) Heat(d time.Duration) {
 type heater interface{ Heat(d time.Duration) }
 
 // NonBlocking wraps f (a tty or a pty master the caller has done its ioctls on)
-// and puts it in non-blocking mode. On an error f is left as it was.
+// and puts it in non-blocking mode. The File holds a duplicate of f's descriptor
+// that Go's netpoller never sees, and f is closed. The File does its own waiting
+// (poll(2), or the hot raw ppolls) and never parks on the netpoller, but an
+// os.File opened on a device is in the runtime's epoll set all the same: each key
+// and each echo then woke a thread of PID 1 out of epoll_pwait(2) for nothing, and
+// that epoll's look at a tty (n_tty_poll) waits for the tty's flush work, which
+// put the wake-up between the kernel's hand-off of the bytes and their reader
+// (three runs of that thread a key, in an ftrace of the root's console:
+// docs/performance.md, "Out of the netpoller"). On an error f is left open, maybe
+// in blocking mode.
 func NonBlocking(f *os.File) (*File, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
+	nfd := -1
 	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.SetNonblock(int(fd), true) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { nfd, serr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
 		return nil, err
 	}
 	if serr != nil {
 		return nil, serr
 	}
-	return &File{f: f, rc: rc}, nil
+	// Blocking while os.NewFile looks at it, so that it is not made pollable (it
+	// shares the open file with f: f is closed below, and never read meanwhile).
+	if err := unix.SetNonblock(nfd, false); err != nil {
+		unix.Close(nfd)
+		return nil, err
+	}
+	g := os.NewFile(uintptr(nfd), f.Name())
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		g.Close()
+		return nil, err
+	}
+	grc, err := g.SyscallConn()
+	if err != nil {
+		g.Close()
+		return nil, err
+	}
+	f.Close()
+	return &File{f: g, rc: grc}, nil
 }
 
 // Direct is f wrapped by NonBlocking, or f as it is where that fails (then its

@@ -3,7 +3,9 @@ package console
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -249,4 +251,92 @@ func TestHotTerminal(t *testing.T) {
 	if err != nil || fl&unix.O_NONBLOCK != 0 {
 		t.Errorf("the terminal's flags %#x, %v: want it blocking", fl, err)
 	}
+}
+
+// epollTargets is the descriptors in this process's epoll sets (the Go runtime's
+// netpoller is one), from /proc/self/fdinfo.
+func epollTargets(t *testing.T) map[int]bool {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	targets := map[int]bool{}
+	sets := 0
+	for _, e := range ents {
+		if l, _ := os.Readlink("/proc/self/fd/" + e.Name()); l != "anon_inode:[eventpoll]" {
+			continue
+		}
+		b, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
+		if err != nil {
+			continue
+		}
+		sets++
+		for _, line := range strings.Split(string(b), "\n") {
+			var fd int
+			if _, err := fmt.Sscanf(line, "tfd: %d", &fd); err == nil {
+				targets[fd] = true
+			}
+		}
+	}
+	if sets == 0 {
+		t.Fatal("no epoll set in this process: the test cannot see Go's netpoller")
+	}
+	return targets
+}
+
+// TestFileOutOfNetpoller: a wrapped pty master is not in Go's netpoller, so that
+// its keys and echoes wake no thread of PID 1 in epoll_pwait (NonBlocking), while
+// the os.File it came from was; the original is closed, and the File still reads
+// and writes.
+func TestFileOutOfNetpoller(t *testing.T) {
+	master, slave, err := OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys here: %v", err)
+	}
+	defer slave.Close()
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	var ofd int
+	rc, _ := master.SyscallConn()
+	rc.Control(func(fd uintptr) { ofd = int(fd) })
+	if !epollTargets(t)[ofd] {
+		t.Fatalf("the pty master from os.OpenFile (fd %d) is not in the netpoller: the check below proves nothing", ofd)
+	}
+	f, err := NonBlocking(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var nfd int
+	f.rc.Control(func(fd uintptr) { nfd = int(fd) })
+	if targets := epollTargets(t); targets[nfd] {
+		t.Errorf("the File's descriptor %d is in the netpoller (epoll targets %v)", nfd, targets)
+	}
+	if _, err := master.Write([]byte("x")); err == nil {
+		t.Error("the os.File given to NonBlocking still writes: it should be closed")
+	}
+	if fl, err := unix.FcntlInt(uintptr(nfd), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK == 0 {
+		t.Errorf("the File's descriptor flags %#x, %v: want O_NONBLOCK", fl, err)
+	}
+	if _, err := slave.Write([]byte("echo")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 16)
+	within(t, "reading the echo", 5*time.Second, func() {
+		n, err := f.Read(buf)
+		if err != nil || string(buf[:n]) != "echo" {
+			t.Errorf("Read: %q, %v", buf[:n], err)
+		}
+	})
+	if n, err := f.TryWrite([]byte("k")); n != 1 || err != nil {
+		t.Errorf("TryWrite: %d, %v", n, err)
+	}
+	within(t, "reading the key on the slave", 5*time.Second, func() {
+		n, err := slave.Read(buf)
+		if err != nil || string(buf[:n]) != "k" {
+			t.Errorf("slave Read: %q, %v", buf[:n], err)
+		}
+	})
 }
