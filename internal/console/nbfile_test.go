@@ -19,19 +19,27 @@ import (
 // the master wrapped by NonBlocking.
 func rawPTY(t *testing.T) (*File, *os.File) {
 	t.Helper()
-	master, slave, err := OpenPTY()
-	if err != nil {
-		t.Skipf("no ptys here: %v", err)
-	}
-	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
-		t.Fatal(err)
-	}
+	master, slave := rawPair(t)
 	f, err := NonBlocking(master)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.Close(); slave.Close() })
 	return f, slave
+}
+
+// rawPair is a pty pair with the slave raw, both closed when the test ends.
+func rawPair(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	master, slave, err := OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys here: %v", err)
+	}
+	t.Cleanup(func() { master.Close(); slave.Close() })
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	return master, slave
 }
 
 // within runs fn and fails the test if it takes longer than d.
@@ -214,14 +222,7 @@ func TestQueueWritesDirectlyAndKeepsOrder(t *testing.T) {
 // raw polls, and ends when the other side goes while it waits hot. The file stays
 // blocking.
 func TestHotTerminal(t *testing.T) {
-	master, slave, err := OpenPTY()
-	if err != nil {
-		t.Skipf("no ptys here: %v", err)
-	}
-	defer slave.Close()
-	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
-		t.Fatal(err)
-	}
+	master, slave := rawPair(t)
 	h := NewHotTerminal(slave)
 	buf := make([]byte, 16)
 	for i, key := range []string{"a", "b"} {
@@ -290,14 +291,7 @@ func epollTargets(t *testing.T) map[int]bool {
 // the os.File it came from was; the original is closed, and the File still reads
 // and writes.
 func TestFileOutOfNetpoller(t *testing.T) {
-	master, slave, err := OpenPTY()
-	if err != nil {
-		t.Skipf("no ptys here: %v", err)
-	}
-	defer slave.Close()
-	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
-		t.Fatal(err)
-	}
+	master, slave := rawPair(t)
 	var ofd int
 	rc, _ := master.SyscallConn()
 	rc.Control(func(fd uintptr) { ofd = int(fd) })
