@@ -24,7 +24,7 @@ func rawPTY(t *testing.T) (*File, *os.File) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { f.Close(); slave.Close() })
+	t.Cleanup(func() { f.Close() }) // rawPair closes the slave
 	return f, slave
 }
 
